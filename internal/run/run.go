@@ -1,0 +1,194 @@
+// Package run defines a run directory: the files a match writes
+// (breaks, matches, summary, run.json) and how later stages read them back.
+// match writes runs; report and adjust only read them.
+package run
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/finrecon/finrecon/internal/duck"
+)
+
+// Files of a run directory.
+const (
+	BreaksParquet  = "breaks.parquet"
+	BreaksCSV      = "breaks.csv"
+	MatchesParquet = "matches.parquet"
+	SummaryJSON    = "summary.json"
+	ManifestJSON   = "run.json"
+	RulesDir       = "rules"       // a copy of the rule files the run used
+	ReportXLSX     = "report.xlsx" // written by report
+	AdjustDir      = "adjustments" // written by adjust
+)
+
+// Manifest is run.json: everything needed to trust and replay the run. It
+// holds nothing that depends on the wall clock.
+type Manifest struct {
+	RunID         string       `json:"run_id"`
+	ToolVersion   string       `json:"tool_version"`
+	SchemaVersion int          `json:"schema_version"`
+	SnapshotID    string       `json:"snapshot_id"`
+	AsOf          string       `json:"as_of"`
+	FailOn        string       `json:"fail_on"`
+	RulesHash     string       `json:"rules_hash"`
+	Rules         []FileDigest `json:"rules"`
+	Outputs       []FileDigest `json:"outputs"`
+}
+
+// FileDigest names a file (relative to the run directory) and its SHA-256.
+type FileDigest struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Summary is summary.json: counts per reconciliation.
+type Summary struct {
+	RunID      string         `json:"run_id"`
+	SnapshotID string         `json:"snapshot_id"`
+	AsOf       string         `json:"as_of"`
+	RulesHash  string         `json:"rules_hash"`
+	FailOn     string         `json:"fail_on"`
+	Breaks     int64          `json:"breaks"`
+	Failing    int64          `json:"failing"` // breaks at or above FailOn
+	Recons     []ReconSummary `json:"recons"`
+}
+
+// ReconSummary counts one reconciliation's rows, matches and breaks.
+type ReconSummary struct {
+	Recon        string `json:"recon"`
+	Left         string `json:"left"`
+	Right        string `json:"right,omitempty"`
+	LeftRows     int64  `json:"left_rows"`
+	RightRows    int64  `json:"right_rows"`
+	LeftMatched  int64  `json:"left_matched"`
+	RightMatched int64  `json:"right_matched"`
+	Pairs        int64  `json:"pairs"`
+	// MatchRate is matched left rows over left rows, as a decimal string
+	// with four places ("0.9731"); empty when there are no left rows.
+	MatchRate string       `json:"match_rate"`
+	Passes    []PassCount  `json:"passes"`
+	Breaks    []BreakCount `json:"breaks"`
+}
+
+// PassCount is the number of pairs a pass matched.
+type PassCount struct {
+	Pass  string `json:"pass"`
+	Pairs int64  `json:"pairs"`
+}
+
+// BreakCount counts breaks of one type and severity.
+type BreakCount struct {
+	Type     string `json:"type"`
+	Severity string `json:"severity"`
+	Count    int64  `json:"count"`
+}
+
+// Break is one row of breaks.parquet. Amounts are exact; a missing amount is
+// !Valid.
+type Break struct {
+	ID          string
+	Recon       string
+	Pass        string
+	Type        string
+	Severity    string
+	Side        string
+	LeftSystem  string
+	LeftID      string
+	RightSystem string
+	RightID     string
+	PartnerID   string
+	LegalEntity string
+	Currency    string
+	LeftAmount  decimal.NullDecimal
+	RightAmount decimal.NullDecimal
+	Difference  decimal.NullDecimal
+	FirstSeen   time.Time
+	AgeDays     int64
+	Detail      string
+	// Extra columns after DESIGN §6's: traceability for accountants.
+	PartnerName string
+	LeftOrigin  string
+	RightOrigin string
+}
+
+// ReadManifest reads dir/run.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	var m Manifest
+	if err := readJSON(filepath.Join(dir, ManifestJSON), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// ReadSummary reads dir/summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	var s Summary
+	if err := readJSON(filepath.Join(dir, SummaryJSON), &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read run: %w (is this a run directory written by finrecon match?)", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("read run: %s: %w", path, err)
+	}
+	return nil
+}
+
+// breakColumns is the SELECT list that fills a Break, in field order.
+const breakColumns = `break_id, recon, coalesce(pass, ''), break_type, severity, side,
+	coalesce(left_system, ''), coalesce(left_id, ''), coalesce(right_system, ''), coalesce(right_id, ''),
+	coalesce(partner_id, ''), coalesce(legal_entity, ''), coalesce(currency, ''),
+	left_amount, right_amount, difference, first_seen, age_days, coalesce(detail, ''),
+	coalesce(partner_name, ''), coalesce(left_origin, ''), coalesce(right_origin, '')`
+
+// EachBreak calls fn for every break of the run in dir, in breaks.csv order,
+// streaming so that memory stays bounded. orderBy, when not empty, is a SQL
+// ORDER BY list over the break columns (e.g. "abs(difference) DESC NULLS LAST,
+// break_id"); the default is the file's order.
+func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn func(*Break) error) error {
+	path := filepath.Join(dir, BreaksParquet)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("read breaks: %w (is this a run directory written by finrecon match?)", err)
+	}
+	if orderBy == "" {
+		orderBy = "recon, break_type, break_id"
+	}
+	q := "SELECT " + breakColumns + " FROM read_parquet(" + duck.Quote(path) + ") ORDER BY " + orderBy
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read breaks %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b Break
+		var left, right, diff duck.Decimal
+		if err := rows.Scan(&b.ID, &b.Recon, &b.Pass, &b.Type, &b.Severity, &b.Side,
+			&b.LeftSystem, &b.LeftID, &b.RightSystem, &b.RightID,
+			&b.PartnerID, &b.LegalEntity, &b.Currency,
+			&left, &right, &diff, &b.FirstSeen, &b.AgeDays, &b.Detail,
+			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin); err != nil {
+			return fmt.Errorf("read breaks %s: %w", path, err)
+		}
+		b.LeftAmount = decimal.NullDecimal{Decimal: left.D, Valid: left.Valid}
+		b.RightAmount = decimal.NullDecimal{Decimal: right.D, Valid: right.Valid}
+		b.Difference = decimal.NullDecimal{Decimal: diff.D, Valid: diff.Valid}
+		if err := fn(&b); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
