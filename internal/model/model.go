@@ -66,10 +66,12 @@ type Column struct {
 }
 
 // Table is one canonical table. Key names the column that identifies a row
-// inside one dataset.
+// inside one dataset; Amount is the SQL expression of a row's main amount,
+// the one a break report shows.
 type Table struct {
 	Name    string
 	Key     string
+	Amount  string
 	Columns []Column
 }
 
@@ -88,7 +90,7 @@ var (
 
 func init() {
 	canonicalOrder = []Table{
-		{Name: "invoices", Key: "invoice_id", Columns: []Column{
+		{Name: "invoices", Key: "invoice_id", Amount: "amount_total", Columns: []Column{
 			{Name: "invoice_id", Kind: Text, Required: true},
 			{Name: "invoice_number", Kind: Text},
 			{Name: "external_ref", Kind: Text},
@@ -106,7 +108,7 @@ func init() {
 			{Name: "status", Kind: Text, Values: invoiceStatus},
 			{Name: "updated_at", Kind: Timestamp},
 		}},
-		{Name: "payments", Key: "payment_id", Columns: []Column{
+		{Name: "payments", Key: "payment_id", Amount: "amount", Columns: []Column{
 			{Name: "payment_id", Kind: Text, Required: true},
 			{Name: "payment_ref", Kind: Text},
 			{Name: "invoice_ref", Kind: Text},
@@ -119,7 +121,7 @@ func init() {
 			{Name: "method", Kind: Text},
 			{Name: "updated_at", Kind: Timestamp},
 		}},
-		{Name: "journal_lines", Key: "line_id", Columns: []Column{
+		{Name: "journal_lines", Key: "line_id", Amount: "debit - credit", Columns: []Column{
 			{Name: "entry_id", Kind: Text, Required: true},
 			{Name: "line_id", Kind: Text, Required: true},
 			{Name: "entry_ref", Kind: Text},
@@ -135,7 +137,7 @@ func init() {
 			{Name: "status", Kind: Text, Values: journalStatus},
 			{Name: "updated_at", Kind: Timestamp},
 		}},
-		{Name: "exposures", Key: "exposure_id", Columns: []Column{
+		{Name: "exposures", Key: "exposure_id", Amount: "exposure_amount", Columns: []Column{
 			{Name: "exposure_id", Kind: Text, Required: true},
 			{Name: "decision_id", Kind: Text},
 			{Name: "decision_version", Kind: Integer},

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/finrecon/finrecon/internal/fail"
+	"github.com/finrecon/finrecon/internal/match"
+	"github.com/finrecon/finrecon/internal/model"
+	"github.com/finrecon/finrecon/internal/rules"
+	"github.com/finrecon/finrecon/internal/run"
+	"github.com/finrecon/finrecon/internal/snapshot"
+)
+
+type matchOptions struct {
+	config   string
+	snapshot string
+	rules    []string
+	out      string
+	asOf     string
+	failOn   string
+	duck     duckFlags
+}
+
+func newMatchCmd(g *globals) *cobra.Command {
+	opts := &matchOptions{}
+	cmd := &cobra.Command{
+		Use:   "match",
+		Short: "Match a snapshot with the rules and write a run of breaks",
+		Long: `Match loads a snapshot into DuckDB, applies every rule (duplicates, passes,
+comparisons), and writes runs/<run_id>/ with breaks.csv, breaks.parquet,
+matches.parquet, summary.json and run.json. The same snapshot, rules,
+version and --as-of give byte-identical files.
+
+Without --config, give --snapshot, --rules and --out.
+
+` + exitCodesHelp,
+		Example: `  finrecon match --config fixtures/demo/finrecon.yaml --as-of 2026-11-30
+  finrecon match --snapshot snapshots/ --rules rules/ --out runs/ --fail-on medium`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := runMatch(cmd, g, opts)
+			if err != nil {
+				return err
+			}
+			return verdict(res.Summary)
+		},
+	}
+	addMatchFlags(cmd, opts)
+	cmd.Flags().StringVar(&opts.snapshot, "snapshot", "", "snapshot folder, or a snapshots folder for its latest (default: the config's snapshots:)")
+	cmd.Flags().StringSliceVar(&opts.rules, "rules", nil, "rule files or folders (default: the config's rules:)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "runs folder (default: the config's runs:)")
+	return cmd
+}
+
+// addMatchFlags adds the flags match shares with run.
+func addMatchFlags(cmd *cobra.Command, opts *matchOptions) {
+	cmd.Flags().StringVar(&opts.config, "config", "", "config file")
+	cmd.Flags().StringVar(&opts.asOf, "as-of", "", "as-of date for ageing, YYYY-MM-DD (default: today, UTC)")
+	cmd.Flags().StringVar(&opts.failOn, "fail-on", "", "lowest severity that makes the exit code 1: low, medium, high or critical (default: the config's fail_on:, else high)")
+	opts.duck.add(cmd)
+}
+
+func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions) (*match.Result, error) {
+	day, err := asOf(opts.asOf)
+	if err != nil {
+		return nil, err
+	}
+	snapRef, rulePaths, out, failOn := opts.snapshot, opts.rules, opts.out, opts.failOn
+	if opts.config != "" {
+		cfg, err := loadConfig(opts.config)
+		if err != nil {
+			return nil, err
+		}
+		if snapRef == "" {
+			snapRef = cfg.Path(cfg.Snapshots)
+		}
+		if len(rulePaths) == 0 {
+			for _, r := range cfg.Rules {
+				rulePaths = append(rulePaths, cfg.Path(r))
+			}
+		}
+		if out == "" {
+			out = cfg.Path(cfg.Runs)
+		}
+		if failOn == "" {
+			failOn = cfg.FailOn
+		}
+	}
+	switch {
+	case snapRef == "":
+		return nil, usageError{fmt.Errorf("no snapshot: pass --snapshot or --config")}
+	case len(rulePaths) == 0:
+		return nil, usageError{fmt.Errorf("no rules: pass --rules or --config")}
+	case out == "":
+		return nil, usageError{fmt.Errorf("no runs folder: pass --out or --config")}
+	}
+	sev := model.High
+	if failOn != "" {
+		if sev, err = model.ParseSeverity(failOn); err != nil {
+			return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
+		}
+	}
+	set, err := rules.Load(rulePaths...)
+	if err != nil {
+		return nil, fail.ConfigErr(err)
+	}
+	dir, err := snapshot.Resolve(snapRef)
+	if err != nil {
+		return nil, fail.ConfigErr(err)
+	}
+	res, err := match.Run(cmd.Context(), match.Options{SnapshotDir: dir, Rules: set, RunsDir: out, AsOf: day, FailOn: sev, Duck: opts.duck.options(), Log: g.logger()})
+	if err != nil {
+		return nil, err
+	}
+	printRun(cmd.OutOrStdout(), res)
+	return res, nil
+}
+
+func printRun(w io.Writer, res *match.Result) {
+	s := res.Summary
+	fmt.Fprintf(w, "run %s (snapshot %s, as of %s)\n", s.RunID, s.SnapshotID, s.AsOf)
+	for _, r := range s.Recons {
+		var n int64
+		for _, b := range r.Breaks {
+			n += b.Count
+		}
+		rate := r.MatchRate
+		if rate == "" {
+			rate = "-"
+		}
+		fmt.Fprintf(w, "  %-12s %6d left %6d right %6d pairs  match rate %s  %d breaks\n", r.Recon, r.LeftRows, r.RightRows, r.Pairs, rate, n)
+		for _, b := range r.Breaks {
+			fmt.Fprintf(w, "    %-20s %-8s %6d\n", b.Type, b.Severity, b.Count)
+		}
+	}
+	fmt.Fprintf(w, "  %d breaks, %d at or above %s\n", s.Breaks, s.Failing, s.FailOn)
+	fmt.Fprintf(w, "  breaks: %s\n", filepath.Join(res.Dir, run.BreaksCSV))
+}
+
+// verdict turns a run's failing breaks into exit code 1.
+func verdict(s *run.Summary) error {
+	if s.Failing > 0 {
+		return errFindings
+	}
+	return nil
+}

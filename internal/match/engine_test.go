@@ -1,0 +1,98 @@
+package match
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/finrecon/finrecon/internal/config"
+	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/extract"
+	"github.com/finrecon/finrecon/internal/model"
+	"github.com/finrecon/finrecon/internal/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the want files of the engine cases")
+
+// TestEngineCases runs every case in testdata/cases/<name>/: data/<system>/
+// <table>.csv (canonical columns), rule.yaml, and the expected outcome in
+// want.txt: one line per match ("match <pass> <left_id> <right_id>") and per
+// break ("break <type> <side> <pass> <left_id> <right_id> <difference>").
+func TestEngineCases(t *testing.T) {
+	cases, err := filepath.Glob("testdata/cases/*")
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no engine cases: %v", err)
+	}
+	for _, dir := range cases {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			got := runCase(t, dir)
+			wantFile := filepath.Join(dir, "want.txt")
+			if *update {
+				os.WriteFile(wantFile, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("outcome (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func runCase(t *testing.T, dir string) string {
+	t.Helper()
+	ctx := context.Background()
+	work := t.TempDir()
+	systems, _ := filepath.Glob(filepath.Join(dir, "data", "*"))
+	cfg := &config.Config{Dir: dir, Systems: map[string]config.System{}}
+	for _, s := range systems {
+		abs, _ := filepath.Abs(s)
+		cfg.Systems[filepath.Base(s)] = config.System{Dir: abs}
+	}
+	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(work, "snaps"), AsOf: "2026-11-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Manifest.Rejects.Rows != 0 {
+		t.Fatalf("case data has %d rejected rows", snap.Manifest.Rejects.Rows)
+	}
+	set, err := rules.Load(filepath.Join(dir, "rule.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(work, "runs"), AsOf: "2026-11-30", FailOn: model.High})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := duck.Open(ctx, duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var lines []string
+	query := func(q string) {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, s)
+		}
+	}
+	query("SELECT concat_ws(' ', 'match', pass, left_id, right_id) FROM read_parquet('" + filepath.Join(res.Dir, "matches.parquet") + "') ORDER BY pass, left_id")
+	query(`SELECT concat_ws(' ', 'break', break_type, side, coalesce(pass, '-'), coalesce(left_id, '-'), coalesce(right_id, '-'), coalesce(CAST(difference AS VARCHAR), '-'))
+		FROM read_parquet('` + filepath.Join(res.Dir, "breaks.parquet") + `') ORDER BY break_type, side, left_id, right_id`)
+	return strings.Join(lines, "\n") + "\n"
+}

@@ -1,0 +1,346 @@
+// Package match runs declarative reconciliation rules over a snapshot in
+// DuckDB and writes a run: breaks, matches, a summary and run.json
+// (DESIGN §6). Rules compile to set-based SQL; Go only sequences the
+// statements. A run is a pure function of the snapshot, the rules, the tool
+// version and the as-of date: nothing reads the clock. Match does not extract
+// data and does not render reports.
+package match
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/fail"
+	"github.com/finrecon/finrecon/internal/model"
+	"github.com/finrecon/finrecon/internal/rules"
+	"github.com/finrecon/finrecon/internal/run"
+	"github.com/finrecon/finrecon/internal/snapshot"
+	"github.com/finrecon/finrecon/internal/version"
+)
+
+// Options for one run.
+type Options struct {
+	SnapshotDir string
+	Rules       *rules.Set
+	// RunsDir is the folder runs are written into, as <RunsDir>/<run_id>.
+	RunsDir string
+	AsOf    string // YYYY-MM-DD
+	FailOn  model.Severity
+	Duck    duck.Options
+	Log     *slog.Logger
+}
+
+// Result is a finished run.
+type Result struct {
+	Dir     string
+	Summary *run.Summary
+}
+
+// Run matches the snapshot against the rules and writes the run.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if _, err := time.Parse(time.DateOnly, opts.AsOf); err != nil {
+		return nil, fail.ConfigErr(fmt.Errorf("as-of %q: want YYYY-MM-DD", opts.AsOf))
+	}
+	if opts.FailOn == 0 {
+		opts.FailOn = model.High
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	snap, err := snapshot.Open(opts.SnapshotDir)
+	if err != nil {
+		return nil, fail.ConfigErr(err)
+	}
+	runID := runID(snap.ID, opts)
+	if err := os.MkdirAll(opts.RunsDir, 0o755); err != nil {
+		return nil, fail.SourceErr(fmt.Errorf("runs folder: %w", err))
+	}
+	staging, err := os.MkdirTemp(opts.RunsDir, ".staging-")
+	if err != nil {
+		return nil, fail.SourceErr(fmt.Errorf("runs folder: %w", err))
+	}
+	defer os.RemoveAll(staging)
+	stagingAbs, err := filepath.Abs(staging)
+	if err != nil {
+		return nil, err
+	}
+	snapAbs, err := filepath.Abs(opts.SnapshotDir)
+	if err != nil {
+		return nil, err
+	}
+
+	db, err := duck.Open(ctx, opts.Duck)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tables, err := load(ctx, db, snapAbs, snap, opts.Rules)
+	if err != nil {
+		return nil, err
+	}
+	// From here on, SQL (rule expressions included) can read the snapshot
+	// and write the run, nothing else, and cannot change settings.
+	if err := duck.LockDown(ctx, db, snapAbs, stagingAbs); err != nil {
+		return nil, err
+	}
+	sum := &run.Summary{RunID: runID, SnapshotID: snap.ID, AsOf: opts.AsOf, RulesHash: opts.Rules.Hash(), FailOn: opts.FailOn.String()}
+	for _, r := range opts.Rules.Rules {
+		log.Info("match recon", "recon", r.Recon, "left", r.Left.Dataset, "right", r.Right.Dataset)
+		rc := &recon{db: db, rule: r, tables: tables, severe: func(t string) string { return r.SeverityOf(t).String() }}
+		if err := rc.run(ctx); err != nil {
+			return nil, classifyRuleError(err)
+		}
+		sum.Recons = append(sum.Recons, rc.sum)
+	}
+	if err := finishBreaks(ctx, db, opts.AsOf); err != nil {
+		return nil, err
+	}
+	if err := breakCounts(ctx, db, sum, opts.FailOn); err != nil {
+		return nil, err
+	}
+	if err := writeOutputs(ctx, db, stagingAbs); err != nil {
+		return nil, err
+	}
+	if err := writeRunFiles(stagingAbs, sum, snap, opts); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(opts.RunsDir, runID)
+	if err := replaceDir(staging, dir); err != nil {
+		return nil, fail.SourceErr(err)
+	}
+	return &Result{Dir: dir, Summary: sum}, nil
+}
+
+// runID is derived from the inputs, so the same inputs give the same run.
+func runID(snapshotID string, opts Options) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", snapshotID, opts.Rules.Hash(), version.Version, opts.AsOf, opts.FailOn)
+	return "r-" + strings.ReplaceAll(opts.AsOf, "-", "") + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// classifyRuleError treats SQL errors raised by a rule's own expressions as
+// configuration problems: the rule file must change, not the data.
+func classifyRuleError(err error) error {
+	msg := err.Error()
+	for _, s := range []string{"Binder Error", "Parser Error", "Catalog Error", "Permission Error", "Conversion Error"} {
+		if strings.Contains(msg, s) {
+			return fail.ConfigErr(err)
+		}
+	}
+	return err
+}
+
+// load creates one table per dataset the rules use, plus the work tables.
+func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, set *rules.Set) (map[model.Dataset]string, error) {
+	tables := map[model.Dataset]string{}
+	for _, r := range set.Rules {
+		for _, side := range []rules.Side{r.Left, r.Right} {
+			if side.Dataset == "" {
+				continue
+			}
+			ds := side.DatasetName()
+			if _, ok := tables[ds]; ok {
+				continue
+			}
+			entry, ok := snap.Dataset(ds.String())
+			if !ok {
+				have := make([]string, len(snap.Datasets))
+				for i, d := range snap.Datasets {
+					have[i] = d.Name
+				}
+				return nil, fail.ConfigErr(fmt.Errorf("%s: recon %s needs dataset %s, which snapshot %s does not have (it has %s)",
+					r.File, r.Recon, ds, snap.ID, strings.Join(have, ", ")))
+			}
+			name := "ds_" + ds.System + "_" + ds.Table
+			q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_parquet(%s)", name, duck.Quote(filepath.Join(dir, entry.File.File)))
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("load %s: %w", ds, err)
+			}
+			tables[ds] = name
+		}
+	}
+	var descs []string
+	for _, r := range set.Rules {
+		for _, p := range r.Passes {
+			descs = append(descs, fmt.Sprintf("(%s, %s, %s)", duck.Quote(r.Recon), duck.Quote(p.Name), duck.Quote(passDescription(p))))
+		}
+	}
+	stmts := []string{
+		`CREATE TABLE breaks (break_id VARCHAR, recon VARCHAR, pass VARCHAR, break_type VARCHAR, severity VARCHAR, side VARCHAR,
+			left_system VARCHAR, left_id VARCHAR, right_system VARCHAR, right_id VARCHAR,
+			partner_id VARCHAR, legal_entity VARCHAR, currency VARCHAR,
+			left_amount ` + model.Money + `, right_amount ` + model.Money + `, difference ` + model.Money + `,
+			first_seen DATE, age_days BIGINT, detail VARCHAR,
+			partner_name VARCHAR, left_origin VARCHAR, right_origin VARCHAR)`,
+		`CREATE TABLE pairs (recon VARCHAR, pass VARCHAR, lk BIGINT, rk BIGINT)`,
+		`CREATE TABLE matches (recon VARCHAR, pass VARCHAR, match_group VARCHAR, left_id VARCHAR, right_id VARCHAR,
+			left_amount ` + model.Money + `, right_amount ` + model.Money + `, left_origin VARCHAR, right_origin VARCHAR)`,
+		`CREATE TABLE pass_desc (recon VARCHAR, pass VARCHAR, how VARCHAR)`,
+		// Amounts in words: exact, trailing zeros past the cents dropped.
+		`CREATE MACRO fr_amt(x) AS regexp_replace(CAST(x AS VARCHAR), '(\.[0-9]{2}[0-9]*?)0+$', '\1')`,
+	}
+	if len(descs) > 0 {
+		stmts = append(stmts, "INSERT INTO pass_desc VALUES "+strings.Join(descs, ", "))
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return nil, fmt.Errorf("prepare run: %w", err)
+		}
+	}
+	return tables, nil
+}
+
+// finishBreaks derives each break's stable id and its ageing fields. Until
+// the break store exists, a break is first seen in the run that reports it.
+func finishBreaks(ctx context.Context, db *sql.DB, asOf string) error {
+	q := `UPDATE breaks SET
+		break_id = substr(sha256(concat_ws('|', recon, break_type, coalesce(left_id, ''), coalesce(right_id, ''))), 1, 16),
+		first_seen = CAST(? AS DATE), age_days = 0`
+	if _, err := db.ExecContext(ctx, q, asOf); err != nil {
+		return fmt.Errorf("finish breaks: %w", err)
+	}
+	var dups int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) - count(DISTINCT break_id) FROM breaks").Scan(&dups); err != nil {
+		return fmt.Errorf("finish breaks: %w", err)
+	}
+	if dups != 0 {
+		return errors.New("finish breaks: two breaks got the same break_id; this is a bug, please report it with the rules used")
+	}
+	return nil
+}
+
+func breakCounts(ctx context.Context, db *sql.DB, sum *run.Summary, failOn model.Severity) error {
+	rows, err := db.QueryContext(ctx, "SELECT recon, break_type, severity, count(*) FROM breaks GROUP BY ALL ORDER BY ALL")
+	if err != nil {
+		return fmt.Errorf("count breaks: %w", err)
+	}
+	defer rows.Close()
+	byRecon := map[string]*run.ReconSummary{}
+	for i := range sum.Recons {
+		byRecon[sum.Recons[i].Recon] = &sum.Recons[i]
+		sum.Recons[i].Breaks = []run.BreakCount{}
+	}
+	for rows.Next() {
+		var recon string
+		var bc run.BreakCount
+		if err := rows.Scan(&recon, &bc.Type, &bc.Severity, &bc.Count); err != nil {
+			return err
+		}
+		byRecon[recon].Breaks = append(byRecon[recon].Breaks, bc)
+		sum.Breaks += bc.Count
+		if sev, err := model.ParseSeverity(bc.Severity); err == nil && sev >= failOn {
+			sum.Failing += bc.Count
+		}
+	}
+	return rows.Err()
+}
+
+// outputColumns is breaks.csv's column list: DESIGN §6's, then traceability.
+var outputColumns = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin")
+
+// writeOutputs writes the break and match files, each ordered by a unique
+// key so they are byte-identical from run to run.
+func writeOutputs(ctx context.Context, db *sql.DB, dir string) error {
+	cols := strings.Join(outputColumns, ", ")
+	order := "recon, break_type, break_id"
+	stmts := []string{
+		fmt.Sprintf("COPY (SELECT %s FROM breaks ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)", cols, order, duck.Quote(filepath.Join(dir, run.BreaksParquet))),
+		fmt.Sprintf("COPY (SELECT %s FROM breaks ORDER BY %s) TO %s (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')", cols, order, duck.Quote(filepath.Join(dir, run.BreaksCSV))),
+		fmt.Sprintf("COPY (SELECT * FROM matches ORDER BY recon, left_id, right_id, left_origin, right_origin) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			duck.Quote(filepath.Join(dir, run.MatchesParquet))),
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("write run: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeRunFiles copies the rules, writes summary.json, and last run.json
+// with the hash of every other file.
+func writeRunFiles(dir string, sum *run.Summary, snap *snapshot.Manifest, opts Options) error {
+	m := &run.Manifest{RunID: sum.RunID, ToolVersion: version.Version, SchemaVersion: model.SchemaVersion,
+		SnapshotID: snap.ID, AsOf: opts.AsOf, FailOn: opts.FailOn.String(), RulesHash: opts.Rules.Hash()}
+	if err := os.MkdirAll(filepath.Join(dir, run.RulesDir), 0o755); err != nil {
+		return err
+	}
+	for _, r := range opts.Rules.Rules {
+		name := filepath.Join(run.RulesDir, filepath.Base(r.File))
+		if err := copyFile(r.File, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("write run: %w", err)
+		}
+		m.Rules = append(m.Rules, run.FileDigest{File: filepath.ToSlash(name), SHA256: r.SHA256})
+	}
+	if err := writeJSON(filepath.Join(dir, run.SummaryJSON), sum); err != nil {
+		return err
+	}
+	for _, f := range []string{run.BreaksParquet, run.BreaksCSV, run.MatchesParquet, run.SummaryJSON} {
+		h, err := snapshot.HashFile(filepath.Join(dir, f))
+		if err != nil {
+			return fmt.Errorf("write run: %w", err)
+		}
+		m.Outputs = append(m.Outputs, run.FileDigest{File: f, SHA256: h})
+	}
+	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].File < m.Outputs[j].File })
+	return writeJSON(filepath.Join(dir, run.ManifestJSON), m)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write run: %w", err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// replaceDir moves staging to dir, replacing an earlier run of the same
+// inputs (which, being a pure function of them, holds the same files).
+func replaceDir(staging, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		old := dir + ".old"
+		os.RemoveAll(old)
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("replace run %s: %w", dir, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err := os.Rename(staging, dir); err != nil {
+		return fmt.Errorf("publish run %s: %w", dir, err)
+	}
+	return nil
+}
