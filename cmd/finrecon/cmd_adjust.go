@@ -6,6 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/finrecon/finrecon/internal/fail"
+	"github.com/finrecon/finrecon/internal/run"
+
 	"github.com/finrecon/finrecon/internal/adjust"
 	"github.com/finrecon/finrecon/internal/config"
 )
@@ -13,7 +16,7 @@ import (
 func newAdjustCmd(g *globals) *cobra.Command {
 	var cfgPath, out string
 	cmd := &cobra.Command{
-		Use:   "adjust RUN_DIR --config FILE",
+		Use:   "adjust RUN --config FILE",
 		Short: "Propose balanced write-off entries for Odoo from a run's breaks",
 		Long: `Adjust reads a run's breaks and, for each break type a rule declares an
 adjustment for (e.g. amount differences up to 1.00), writes a balanced draft
@@ -25,6 +28,10 @@ CSV once only: Odoo appends the lines again on a second import.
 		Example: `  finrecon adjust out/demo/runs/r-20261130-0123456789ab --config fixtures/demo/finrecon.yaml`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := run.Resolve(args[0])
+			if err != nil {
+				return fail.ConfigErr(err)
+			}
 			var entities map[string]config.Entity
 			if cfgPath != "" {
 				cfg, err := loadConfig(cfgPath)
@@ -33,7 +40,7 @@ CSV once only: Odoo appends the lines again on a second import.
 				}
 				entities = cfg.Entities
 			}
-			res, err := adjust.Build(cmd.Context(), adjust.Options{RunDir: args[0], OutDir: out, Entities: entities})
+			res, err := adjust.Build(cmd.Context(), adjust.Options{RunDir: dir, OutDir: out, Entities: entities})
 			if err != nil {
 				return err
 			}

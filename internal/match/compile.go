@@ -271,7 +271,7 @@ func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 	case model.Date:
 		cond = lcol + " IS DISTINCT FROM " + rcol
 		amounts = "l._amt, r._amt, NULL"
-		detail = fmt.Sprintf(`'%s is ' || coalesce(CAST(%s AS VARCHAR), 'empty') || ' in %s but ' || coalesce(CAST(%s AS VARCHAR), 'empty') || ' in %s' || coalesce(' (' || date_diff('day', %s, %s) || ' days)', '') || '; '`,
+		detail = fmt.Sprintf(`'%[1]s is ' || coalesce(CAST(%[2]s AS VARCHAR), 'empty') || ' in %[3]s but ' || coalesce(CAST(%[4]s AS VARCHAR), 'empty') || ' in %[5]s' || coalesce(' (' || date_diff('day', %[6]s, %[7]s) || CASE WHEN abs(date_diff('day', %[6]s, %[7]s)) = 1 THEN ' day)' ELSE ' days)' END, '') || '; '`,
 			c.Left, lcol, r.Left.Dataset, rcol, r.Right.Dataset, lcol, rcol)
 	default:
 		mapped := "CAST(" + lcol + " AS VARCHAR)"

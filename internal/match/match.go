@@ -122,6 +122,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := replaceDir(staging, dir); err != nil {
 		return nil, fail.SourceErr(err)
 	}
+	if err := run.WriteLatest(opts.RunsDir, runID); err != nil {
+		return nil, fail.SourceErr(fmt.Errorf("runs folder: %w", err))
+	}
 	return &Result{Dir: dir, Summary: sum}, nil
 }
 

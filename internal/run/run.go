@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -191,4 +192,29 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 		}
 	}
 	return rows.Err()
+}
+
+// LatestFile in a runs folder names the most recent run.
+const LatestFile = "LATEST"
+
+// Resolve turns a run reference into a run folder: a run folder itself, or a
+// runs folder (its latest run).
+func Resolve(ref string) (string, error) {
+	if _, err := os.Stat(filepath.Join(ref, ManifestJSON)); err == nil {
+		return ref, nil
+	}
+	data, err := os.ReadFile(filepath.Join(ref, LatestFile))
+	if err != nil {
+		return "", fmt.Errorf("run %s: not a run folder (no %s) nor a runs folder (no %s); run finrecon match first", ref, ManifestJSON, LatestFile)
+	}
+	return filepath.Join(ref, strings.TrimSpace(string(data))), nil
+}
+
+// WriteLatest records id as the latest run in the runs folder.
+func WriteLatest(runsDir, id string) error {
+	tmp := filepath.Join(runsDir, "."+LatestFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(runsDir, LatestFile))
 }
