@@ -52,9 +52,9 @@ func scanLines(path string, quote byte, header bool, hash io.Writer) (*lineMap, 
 		line      int64 = 1 // current physical line
 		rec       int64 = 0 // records started so far, header included
 		inQuotes  bool
-		atStart   = true // at the start of a record
-		lastAdd   int64  = -1
-		hasHeader = header
+		atStart         = true // at the start of a record
+		lastAdd   int64 = -1
+		hasHeader       = header
 	)
 	startRecord := func() {
 		dataRec := rec

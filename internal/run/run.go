@@ -165,10 +165,12 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("read breaks: %w (is this a run directory written by finrecon match?)", err)
 	}
-	if orderBy == "" {
-		orderBy = "recon, break_type, break_id"
+	q := "SELECT " + breakColumns + " FROM read_parquet(" + duck.Quote(path) + ")"
+	if orderBy != "" {
+		q += " ORDER BY " + orderBy
 	}
-	q := "SELECT " + breakColumns + " FROM read_parquet(" + duck.Quote(path) + ") ORDER BY " + orderBy
+	// Without orderBy, rows come in file order, which match wrote sorted
+	// (recon, break_type, break_id): no sort, so memory stays flat.
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read breaks %s: %w", path, err)
