@@ -39,7 +39,9 @@ golden:
 	$(GO) test ./... -update
 
 fuzz:
-	$(GO) test ./internal/strictyaml -fuzz FuzzDecode -fuzztime 30s
+	$(GO) test ./internal/strictyaml -run ^$$ -fuzz FuzzDecode -fuzztime 30s
+	$(GO) test ./internal/config -run ^$$ -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./internal/rules -run ^$$ -fuzz FuzzParse -fuzztime 30s
 
 clean:
 	rm -rf bin out
