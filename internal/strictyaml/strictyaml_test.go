@@ -6,7 +6,7 @@ import (
 )
 
 type doc struct {
-	Name    string            `yaml:"name"`
+	Name    string `yaml:"name"`
 	Sources []struct {
 		Table string `yaml:"table"`
 	} `yaml:"sources"`
