@@ -10,6 +10,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -79,6 +80,24 @@ func LockDown(ctx context.Context, db *sql.DB, dirs ...string) error {
 		}
 	}
 	return nil
+}
+
+// CaseMap returns SQL that translates expr through m (value -> value);
+// values m does not name pass through unchanged. Keys are sorted, so the SQL
+// is the same every time.
+func CaseMap(expr string, m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("CASE " + expr)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " WHEN %s THEN %s", Quote(k), Quote(m[k]))
+	}
+	b.WriteString(" ELSE " + expr + " END")
+	return b.String()
 }
 
 // Quote returns s as a SQL string literal.

@@ -71,7 +71,9 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 		return nil, fail.ConfigErr(fmt.Errorf("source %s (%s):\n  %s", src.File, src.Dataset(), strings.Join(problems, "\n  ")))
 	}
 	for col, vm := range src.Values {
-		m.text[col] = valueMap(m.text[col], vm)
+		// Unmapped values pass through and are then checked against the
+		// canonical vocabulary.
+		m.text[col] = duck.CaseMap(m.text[col], vm)
 	}
 	taken := map[string]bool{model.Origin: true}
 	for _, c := range t.Columns {
@@ -94,23 +96,6 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 func (m *mapping) setColumn(c model.Column, srcCol string) {
 	m.text[c.Name] = "NULLIF(trim(" + duck.Ident(srcCol) + "), '')"
 	m.source[c.Name] = srcCol
-}
-
-// valueMap translates source vocabulary; unmapped values pass through and
-// are then checked against the canonical vocabulary.
-func valueMap(expr string, vm map[string]string) string {
-	keys := make([]string, 0, len(vm))
-	for k := range vm {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("CASE " + expr)
-	for _, k := range keys {
-		fmt.Fprintf(&b, " WHEN %s THEN %s", duck.Quote(k), duck.Quote(vm[k]))
-	}
-	b.WriteString(" ELSE " + expr + " END")
-	return b.String()
 }
 
 // sqlName turns a source header into a lower_snake column name.

@@ -25,6 +25,7 @@ import (
 	"github.com/finrecon/finrecon/internal/config"
 	"github.com/finrecon/finrecon/internal/duck"
 	"github.com/finrecon/finrecon/internal/fail"
+	"github.com/finrecon/finrecon/internal/snapshot"
 )
 
 // staged is one source read into DuckDB as text: a relation with an _ord
@@ -448,7 +449,7 @@ func jsonText(v any) *string {
 
 // stageXLSX streams a worksheet's rows. _ord is the spreadsheet row number.
 func stageXLSX(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
-	sum, err := hashFile(src.File)
+	sum, err := snapshot.HashFile(src.File)
 	if err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("read source: %w", err))
 	}
@@ -542,7 +543,7 @@ func tidyExcelNumber(s string) string {
 // stageParquet reads a Parquet file's columns as text; _ord is the row
 // number (1-based), reported as the "line".
 func stageParquet(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
-	sum, err := hashFile(src.File)
+	sum, err := snapshot.HashFile(src.File)
 	if err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("read source: %w", err))
 	}
@@ -565,17 +566,4 @@ func stageParquet(ctx context.Context, db *sql.DB, src config.Source, n int) (*s
 	st.from = fmt.Sprintf("(SELECT file_row_number + 1 AS _ord, %s FROM read_parquet(%s, file_row_number = true))",
 		strings.Join(casts, ", "), duck.Quote(src.File))
 	return st, writeSegments(ctx, db, st.segTable, []segment{{0, 0}})
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

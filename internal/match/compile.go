@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/finrecon/finrecon/internal/duck"
@@ -276,7 +275,7 @@ func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 	default:
 		mapped := "CAST(" + lcol + " AS VARCHAR)"
 		if len(c.Map) > 0 {
-			mapped = valueMap(mapped, c.Map)
+			mapped = duck.CaseMap(mapped, c.Map)
 		}
 		cond = fmt.Sprintf("(%s) IS DISTINCT FROM CAST(%s AS VARCHAR)", mapped, rcol)
 		amounts = "l._amt, r._amt, NULL"
@@ -297,21 +296,6 @@ func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 		WHERE p.recon = ? AND %[3]s`, amounts, detail, cond, model.Origin)
 	_, err := rc.exec(ctx, "compare "+c.Break, q, r.Recon, c.Break, rc.severe(c.Break), r.Left.Dataset, r.Right.Dataset, r.Recon)
 	return err
-}
-
-func valueMap(expr string, m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("CASE " + expr)
-	for _, k := range keys {
-		fmt.Fprintf(&b, " WHEN %s THEN %s", duck.Quote(k), duck.Quote(m[k]))
-	}
-	b.WriteString(" ELSE " + expr + " END")
-	return b.String()
 }
 
 // passDescription says in words what a pass matched on, for break details.

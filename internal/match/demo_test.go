@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/finrecon/finrecon/internal/config"
 	"github.com/finrecon/finrecon/internal/duck"
-	"github.com/finrecon/finrecon/internal/extract"
-	"github.com/finrecon/finrecon/internal/model"
-	"github.com/finrecon/finrecon/internal/rules"
 	"github.com/finrecon/finrecon/internal/run"
 )
 
@@ -49,19 +45,7 @@ func TestDemoFindsExactlyThePlantedBreaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(work, "snaps"), AsOf: "2026-12-07"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := rules.Load("../../rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(work, "runs"), AsOf: "2026-12-07", FailOn: model.High})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := extractAndMatch(t, cfg, "../../rules", "2026-12-07", 4) // 4 bad rows are planted
 	db, err := duck.Open(ctx, duck.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -49,28 +49,13 @@ func TestEngineCases(t *testing.T) {
 func runCase(t *testing.T, dir string) string {
 	t.Helper()
 	ctx := context.Background()
-	work := t.TempDir()
 	systems, _ := filepath.Glob(filepath.Join(dir, "data", "*"))
 	cfg := &config.Config{Dir: dir, Systems: map[string]config.System{}}
 	for _, s := range systems {
 		abs, _ := filepath.Abs(s)
 		cfg.Systems[filepath.Base(s)] = config.System{Dir: abs}
 	}
-	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(work, "snaps"), AsOf: "2026-11-30"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if snap.Manifest.Rejects.Rows != 0 {
-		t.Fatalf("case data has %d rejected rows", snap.Manifest.Rejects.Rows)
-	}
-	set, err := rules.Load(filepath.Join(dir, "rule.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(work, "runs"), AsOf: "2026-11-30", FailOn: model.High})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := extractAndMatch(t, cfg, filepath.Join(dir, "rule.yaml"), "2026-11-30", 0)
 	db, err := duck.Open(ctx, duck.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -95,4 +80,29 @@ func runCase(t *testing.T, dir string) string {
 	query(`SELECT concat_ws(' ', 'break', break_type, side, coalesce(pass, '-'), coalesce(left_id, '-'), coalesce(right_id, '-'), coalesce(CAST(difference AS VARCHAR), '-'))
 		FROM read_parquet('` + filepath.Join(res.Dir, "breaks.parquet") + `') ORDER BY break_type, side, left_id, right_id`)
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// extractAndMatch snapshots cfg's sources and matches them with the rules at
+// rulesPath, failing the test on an error or an unexpected number of
+// rejected rows.
+func extractAndMatch(t *testing.T, cfg *config.Config, rulesPath, asOf string, wantRejects int64) *Result {
+	t.Helper()
+	ctx := context.Background()
+	work := t.TempDir()
+	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(work, "snaps"), AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := snap.Manifest.Rejects.Rows; n != wantRejects {
+		t.Fatalf("the test data has %d rejected rows, want %d", n, wantRejects)
+	}
+	set, err := rules.Load(rulesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(work, "runs"), AsOf: asOf, FailOn: model.High})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
