@@ -17,7 +17,7 @@ demo: build
 	@rm -rf out/demo
 	@$(BIN) run --config $(DEMO) --as-of $(AS_OF); code=$$?; \
 	if [ $$code -gt 1 ]; then exit $$code; fi; \
-	run=$$(ls -d out/demo/runs/r-* | head -1); \
+	run=out/demo/runs/$$(cat out/demo/runs/LATEST); \
 	echo; echo "Demo done (exit code $$code: 1 means breaks were found, as planted)."; \
 	echo "  break list   $$run/breaks.csv"; \
 	echo "  Excel report $$run/report.xlsx"; \
