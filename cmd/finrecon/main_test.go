@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -59,19 +61,60 @@ func latest(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], filepath.Join(dir, strings.TrimSpace(string(id))))
 }
 
-// exits CODE finrecon ARGS... runs finrecon in-process and fails unless it
-// exits with CODE, so scripts pin DESIGN §8's exit codes, not just "failed".
+// exits CODE finrecon ARGS... runs finrecon in the script's folder and fails
+// unless it exits with CODE, so scripts pin DESIGN §8's exit codes, not just
+// "failed". It runs a subprocess: scripts run in parallel, and a chdir in
+// this process would pull the folder from under the others.
 func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 || args[1] != "finrecon" {
 		ts.Fatalf("usage: exits CODE finrecon ARGS...")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
-	wd, err := os.Getwd()
-	ts.Check(err)
-	ts.Check(os.Chdir(ts.Getenv("WORK")))
-	defer os.Chdir(wd)
-	if got := main1(args[2:], ts.Stdout(), ts.Stderr()); got != want {
+	var bin string
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if p := filepath.Join(dir, "finrecon"); fileExists(p) {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		ts.Fatalf("finrecon not found on the script's PATH")
+	}
+	cmd := exec.Command(bin, args[2:]...)
+	cmd.Dir = ts.Getenv("WORK")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+	got := 0
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("run finrecon: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
 		ts.Fatalf("finrecon exited %d, want %d", got, want)
 	}
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// scriptEnv is the environment testscript gives its exec commands.
+func scriptEnv(ts *testscript.TestScript) []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "REPO"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	// testscript.Main runs the registered command when the binary is
+	// started under this name in the environment it prepares.
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GO") || strings.HasPrefix(kv, "TESTSCRIPT") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
