@@ -3,10 +3,12 @@ package match
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/fail"
 	"github.com/finrecon/finrecon/internal/model"
 	"github.com/finrecon/finrecon/internal/rules"
 	"github.com/finrecon/finrecon/internal/run"
@@ -84,6 +86,9 @@ func (rc *recon) loadSide(ctx context.Context, alias string, s rules.Side) error
 	t, _ := model.LookupTable(ds.Table)
 	where := "true"
 	if strings.TrimSpace(s.Where) != "" {
+		if err := checkExpr(ctx, rc.db, s.Where); err != nil {
+			return fail.ConfigErr(fmt.Errorf("%s: recon %s: %s.where: %w", rc.rule.File, rc.rule.Recon, s.Dataset, err))
+		}
 		where = "(" + s.Where + "\n)"
 	}
 	pname := "NULL::VARCHAR"
@@ -334,6 +339,34 @@ func (rc *recon) counts(ctx context.Context, hasRight bool) error {
 		// Exact ratio to four places, computed in integers.
 		basisPoints := (s.LeftMatched*100000/s.LeftRows + 5) / 10
 		s.MatchRate = fmt.Sprintf("%d.%04d", basisPoints/10000, basisPoints%10000)
+	}
+	return nil
+}
+
+// checkExpr parses a rule's SQL condition without running it and refuses
+// anything but one plain expression: a second statement smuggled in after a
+// ";" or a subquery would otherwise run with the engine's rights.
+func checkExpr(ctx context.Context, db *sql.DB, expr string) error {
+	var out string
+	q := "SELECT CAST(json_serialize_sql(CAST(? AS VARCHAR)) AS VARCHAR)"
+	if err := db.QueryRowContext(ctx, q, "SELECT 1 WHERE ("+expr+"\n)").Scan(&out); err != nil {
+		return fmt.Errorf("check expression: %w", err)
+	}
+	var parsed struct {
+		Error      bool              `json:"error"`
+		Message    string            `json:"error_message"`
+		Statements []json.RawMessage `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(out), &parsed); err != nil {
+		return fmt.Errorf("check expression: %w", err)
+	}
+	switch {
+	case parsed.Error:
+		return fmt.Errorf("not a valid SQL condition: %s", parsed.Message)
+	case len(parsed.Statements) != 1:
+		return fmt.Errorf("must be one SQL condition, not several statements")
+	case strings.Contains(out, `"SUBQUERY"`):
+		return fmt.Errorf("must not contain a subquery")
 	}
 	return nil
 }
