@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,25 +36,38 @@ type rejectRow struct {
 
 func readRejects(t *testing.T, snapDir string) []rejectRow {
 	t.Helper()
+	var out []rejectRow
+	q := "SELECT dataset, file, line, \"column\", reason FROM read_parquet('" + filepath.Join(snapDir, "rejects.parquet") + "') ORDER BY file, line"
+	eachRow(t, q, func(rows *sql.Rows) error {
+		var r rejectRow
+		err := rows.Scan(&r.Dataset, &r.File, &r.Line, &r.Column, &r.Reason)
+		out = append(out, r)
+		return err
+	})
+	return out
+}
+
+// eachRow runs q in a fresh DuckDB and calls scan for every row.
+func eachRow(t *testing.T, q string, scan func(rows *sql.Rows) error) {
+	t.Helper()
 	db, err := duck.Open(context.Background(), duck.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT dataset, file, line, \"column\", reason FROM read_parquet('" + filepath.Join(snapDir, "rejects.parquet") + "') ORDER BY file, line")
+	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []rejectRow
 	for rows.Next() {
-		var r rejectRow
-		if err := rows.Scan(&r.Dataset, &r.File, &r.Line, &r.Column, &r.Reason); err != nil {
+		if err := scan(rows); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, r)
 	}
-	return out
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestExtractRejectsBadRowsAndKeepsTheRest(t *testing.T) {
@@ -111,24 +125,13 @@ systems:
 
 func readAccepted(t *testing.T, file string) [][]string {
 	t.Helper()
-	db, err := duck.Open(context.Background(), duck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT invoice_id, currency, amount_total::VARCHAR, issue_date::VARCHAR, _origin FROM read_parquet('" + file + "')")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var out [][]string
-	for rows.Next() {
+	q := "SELECT invoice_id, currency, amount_total::VARCHAR, issue_date::VARCHAR, _origin FROM read_parquet('" + file + "')"
+	eachRow(t, q, func(rows *sql.Rows) error {
 		r := make([]string, 5)
-		if err := rows.Scan(&r[0], &r[1], &r[2], &r[3], &r[4]); err != nil {
-			t.Fatal(err)
-		}
 		out = append(out, r)
-	}
+		return rows.Scan(&r[0], &r[1], &r[2], &r[3], &r[4])
+	})
 	return out
 }
 
