@@ -158,6 +158,11 @@ func (m *mapping) typed(c model.Column, src config.Source, format string) (value
 			fmt.Sprintf("'%s ' || %s || ' does not fit %s'", c.Name, shown(text), model.Money))
 		value = fmt.Sprintf("TRY_CAST(%s AS %s)", num, model.Money)
 		value = m.flipSign(c.Name, value, src)
+	case model.Rate:
+		num := number(text, src.DecimalComma)
+		value = fmt.Sprintf("TRY_CAST(%s AS %s)", num, model.RateType)
+		fail(fmt.Sprintf("%s IS NOT NULL AND ((%s) IS NULL OR length(regexp_extract(%s, '\\.([0-9]*?)0*$', 1)) > %d OR (%s) <= 0)", text, value, num, model.RateScale, value),
+			fmt.Sprintf("'malformed rate ' || %s || ' for %s (want a positive number with at most %d decimals)'", shown(text), c.Name, model.RateScale))
 	case model.Date:
 		f := src.DateFormat
 		if f == "" {

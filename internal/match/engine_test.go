@@ -21,8 +21,10 @@ var update = flag.Bool("update", false, "rewrite the want files of the engine ca
 
 // TestEngineCases runs every case in testdata/cases/<name>/: data/<system>/
 // <table>.csv (canonical columns), rule.yaml, and the expected outcome in
-// want.txt: one line per match ("match <pass> <left_id> <right_id>") and per
-// break ("break <type> <side> <pass> <left_id> <right_id> <difference>").
+// want.txt: one line per match ("match <pass> <left_id> <right_id>
+// <status> <score>") and per break ("break <type> <side> <pass> <left_id>
+// <right_id> <difference>", plus the group for breaks without ids); and in
+// details.txt each break's words: type, where to fix it, detail.
 func TestEngineCases(t *testing.T) {
 	cases, err := filepath.Glob("testdata/cases/*")
 	if err != nil || len(cases) == 0 {
@@ -30,23 +32,25 @@ func TestEngineCases(t *testing.T) {
 	}
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			got := runCase(t, dir)
-			wantFile := filepath.Join(dir, "want.txt")
-			if *update {
-				os.WriteFile(wantFile, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(wantFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("outcome (-want +got):\n%s", diff)
+			outcome, details := runCase(t, dir)
+			for name, got := range map[string]string{"want.txt": outcome, "details.txt": details} {
+				file := filepath.Join(dir, name)
+				if *update {
+					os.WriteFile(file, []byte(got), 0o644)
+				}
+				want, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
 			}
 		})
 	}
 }
 
-func runCase(t *testing.T, dir string) string {
+func runCase(t *testing.T, dir string) (outcome, details string) {
 	t.Helper()
 	ctx := context.Background()
 	systems, _ := filepath.Glob(filepath.Join(dir, "data", "*"))
@@ -76,10 +80,16 @@ func runCase(t *testing.T, dir string) string {
 			lines = append(lines, s)
 		}
 	}
-	query("SELECT concat_ws(' ', 'match', pass, left_id, right_id) FROM read_parquet('" + filepath.Join(res.Dir, "matches.parquet") + "') ORDER BY pass, left_id")
-	query(`SELECT concat_ws(' ', 'break', break_type, side, coalesce(pass, '-'), coalesce(left_id, '-'), coalesce(right_id, '-'), coalesce(CAST(difference AS VARCHAR), '-'))
-		FROM read_parquet('` + filepath.Join(res.Dir, "breaks.parquet") + `') ORDER BY break_type, side, left_id, right_id`)
-	return strings.Join(lines, "\n") + "\n"
+	matches, breaks := filepath.Join(res.Dir, "matches.parquet"), filepath.Join(res.Dir, "breaks.parquet")
+	query("SELECT concat_ws(' ', 'match', pass, left_id, right_id, status, CAST(score AS VARCHAR)) FROM read_parquet('" + matches + "') ORDER BY pass, left_id, right_id")
+	query(`SELECT concat_ws(' ', 'break', break_type, side, coalesce(pass, '-'), coalesce(left_id, '-'), coalesce(right_id, '-'), coalesce(CAST(difference AS VARCHAR), '-'),
+			CASE WHEN left_id IS NULL AND right_id IS NULL THEN concat_ws('/', legal_entity, partner_id, currency) END)
+		FROM read_parquet('` + breaks + `') ORDER BY break_type, side, left_id, right_id, legal_entity, partner_id, currency`)
+	outcome = strings.Join(lines, "\n") + "\n"
+	lines = nil
+	query(`SELECT concat_ws(' ', break_type, coalesce(left_id, '-'), coalesce(right_id, '-'), 'fix_in=' || coalesce(fix_in, '-'), '|', detail)
+		FROM read_parquet('` + breaks + `') ORDER BY break_type, side, left_id, right_id, legal_entity, partner_id, currency`)
+	return outcome, strings.Join(lines, "\n") + "\n"
 }
 
 // extractAndMatch snapshots cfg's sources and matches them with the rules at

@@ -28,6 +28,7 @@ import (
 	"github.com/finrecon/finrecon/internal/rules"
 	"github.com/finrecon/finrecon/internal/run"
 	"github.com/finrecon/finrecon/internal/snapshot"
+	"github.com/finrecon/finrecon/internal/sqlexpr"
 	"github.com/finrecon/finrecon/internal/version"
 )
 
@@ -88,6 +89,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer db.Close()
+	// Rule expressions are parsed and checked before anything runs them.
+	if err := opts.Rules.CheckExprs(func(expr string, cols []string) error {
+		return sqlexpr.Check(ctx, db, expr, cols)
+	}); err != nil {
+		return nil, fail.ConfigErr(err)
+	}
 	tables, err := load(ctx, db, snapAbs, snap, opts.Rules)
 	if err != nil {
 		return nil, err
@@ -100,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	sum := &run.Summary{RunID: runID, SnapshotID: snap.ID, AsOf: opts.AsOf, RulesHash: opts.Rules.Hash(), FailOn: opts.FailOn.String()}
 	for _, r := range opts.Rules.Rules {
 		log.Info("match recon", "recon", r.Recon, "left", r.Left.Dataset, "right", r.Right.Dataset)
-		rc := &recon{db: db, rule: r, tables: tables, severe: func(t string) string { return r.SeverityOf(t).String() }}
+		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf}
 		if err := rc.run(ctx); err != nil {
 			return nil, classifyRuleError(err)
 		}
@@ -151,11 +158,15 @@ func classifyRuleError(err error) error {
 func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, set *rules.Set) (map[model.Dataset]string, error) {
 	tables := map[model.Dataset]string{}
 	for _, r := range set.Rules {
-		for _, side := range []rules.Side{r.Left, r.Right} {
-			if side.Dataset == "" {
+		names := []string{r.Left.Dataset, r.Right.Dataset}
+		if r.Rates != nil {
+			names = append(names, r.Rates.Dataset)
+		}
+		for _, name := range names {
+			if name == "" {
 				continue
 			}
-			ds := side.DatasetName()
+			ds, _ := model.ParseDataset(name)
 			if _, ok := tables[ds]; ok {
 				continue
 			}
@@ -175,6 +186,9 @@ func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, 
 			}
 			tables[ds] = name
 		}
+		if err := checkDeclaredColumns(ctx, db, r, tables); err != nil {
+			return nil, err
+		}
 	}
 	var descs []string
 	for _, r := range set.Rules {
@@ -188,10 +202,14 @@ func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, 
 			partner_id VARCHAR, legal_entity VARCHAR, currency VARCHAR,
 			left_amount ` + model.Money + `, right_amount ` + model.Money + `, difference ` + model.Money + `,
 			first_seen DATE, age_days BIGINT, detail VARCHAR,
-			partner_name VARCHAR, left_origin VARCHAR, right_origin VARCHAR)`,
-		`CREATE TABLE pairs (recon VARCHAR, pass VARCHAR, lk BIGINT, rk BIGINT)`,
+			partner_name VARCHAR, left_origin VARCHAR, right_origin VARCHAR, fix_in VARCHAR, group_key VARCHAR)`,
+		// grp is the match group of a many-sided match, NULL for one to one.
+		`CREATE TABLE pairs (recon VARCHAR, pass VARCHAR, lk BIGINT, rk BIGINT, grp VARCHAR, proposed BOOLEAN, score DECIMAL(9,4))`,
 		`CREATE TABLE matches (recon VARCHAR, pass VARCHAR, match_group VARCHAR, left_id VARCHAR, right_id VARCHAR,
-			left_amount ` + model.Money + `, right_amount ` + model.Money + `, left_origin VARCHAR, right_origin VARCHAR)`,
+			left_amount ` + model.Money + `, right_amount ` + model.Money + `, left_origin VARCHAR, right_origin VARCHAR,
+			status VARCHAR, score DECIMAL(9,4))`,
+		// Items a subset-sum pass could not search completely.
+		`CREATE TABLE unsearched (recon VARCHAR, pass VARCHAR, side VARCHAR, k BIGINT, searched BIGINT, total BIGINT)`,
 		`CREATE TABLE pass_desc (recon VARCHAR, pass VARCHAR, how VARCHAR)`,
 		// Amounts in words: exact, trailing zeros past the cents dropped.
 		`CREATE MACRO fr_amt(x) AS regexp_replace(CAST(x AS VARCHAR), '(\.[0-9]{2}[0-9]*?)0+$', '\1')`,
@@ -207,11 +225,43 @@ func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, 
 	return tables, nil
 }
 
+// checkDeclaredColumns makes sure the extra columns a rule declares on a
+// side exist in the snapshot, so a missing one is a clear configuration
+// error instead of a SQL error halfway through the run.
+func checkDeclaredColumns(ctx context.Context, db *sql.DB, r *rules.Rule, tables map[model.Dataset]string) error {
+	for _, side := range []rules.Side{r.Left, r.Right} {
+		if len(side.Columns) == 0 {
+			continue
+		}
+		have := map[string]bool{}
+		rows, err := db.QueryContext(ctx, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", tables[side.DatasetName()])
+		if err != nil {
+			return fmt.Errorf("load %s: %w", side.Dataset, err)
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			have[c] = true
+		}
+		rows.Close()
+		for _, c := range side.Columns {
+			if !have[c] {
+				return fail.ConfigErr(fmt.Errorf("%s: recon %s uses column %s of %s, which the snapshot's %s does not have: add it to the source (extra source columns are kept) or remove it from the rule",
+					r.File, r.Recon, c, side.Dataset, side.Dataset))
+			}
+		}
+	}
+	return nil
+}
+
 // finishBreaks derives each break's stable id and its ageing fields. Until
 // the break store exists, a break is first seen in the run that reports it.
 func finishBreaks(ctx context.Context, db *sql.DB, asOf string) error {
 	q := `UPDATE breaks SET
-		break_id = substr(sha256(concat_ws('|', recon, break_type, coalesce(left_id, ''), coalesce(right_id, ''))), 1, 16),
+		break_id = substr(sha256(concat_ws('|', recon, break_type, coalesce(left_id, ''), coalesce(right_id, ''), group_key)), 1, 16),
 		first_seen = CAST(? AS DATE), age_days = 0`
 	if _, err := db.ExecContext(ctx, q, asOf); err != nil {
 		return fmt.Errorf("finish breaks: %w", err)
@@ -253,7 +303,7 @@ func breakCounts(ctx context.Context, db *sql.DB, sum *run.Summary, failOn model
 }
 
 // outputColumns is breaks.csv's column list: DESIGN §6's, then traceability.
-var outputColumns = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin")
+var outputColumns = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin", "fix_in")
 
 // writeOutputs writes the break and match files, each ordered by a unique
 // key so they are byte-identical from run to run.

@@ -16,13 +16,18 @@ const (
 	LimitBreach      = "limit_breach"
 	UnbalancedEntry  = "unbalanced_entry"
 	Ambiguous        = "ambiguous"
+	// TimingDifference is a pair matched across a period end: one side is
+	// dated on or before it, the other just after (a payment in transit).
+	TimingDifference = "timing_difference"
+	// ProposedMatch is a pair a fuzzy pass proposes; a person confirms it.
+	ProposedMatch = "proposed_match"
 )
 
 // BreakTypes lists the built-in break types.
 var BreakTypes = []string{
 	Unmatched, AmountMismatch, TaxMismatch, CurrencyMismatch, DateMismatch,
 	StatusMismatch, PartnerMismatch, Duplicate, VersionConflict, LimitBreach,
-	UnbalancedEntry, Ambiguous,
+	UnbalancedEntry, Ambiguous, TimingDifference, ProposedMatch,
 }
 
 // BreakColumns is the header of breaks.csv, in the order DESIGN §6 fixes.

@@ -12,7 +12,7 @@ import (
 
 // SchemaVersion is recorded in every snapshot manifest. Bump it when a table
 // gains, loses or retypes a column.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Money is the SQL type of every amount: exact, 14 integer and 4 fractional
 // digits. Aggregates may widen it; nothing narrows it.
@@ -34,7 +34,14 @@ const (
 	Timestamp
 	Integer
 	Currency // an ISO 4217 alphabetic code
+	Rate     // an exchange rate: exact, up to RateScale decimals
 )
+
+// RateType is the SQL type of an exchange rate.
+const RateType = "DECIMAL(18,10)"
+
+// RateScale is the number of fractional digits a rate keeps.
+const RateScale = 10
 
 // SQLType is the DuckDB and Parquet type a column of this kind is stored as.
 func (k Kind) SQLType() string {
@@ -47,13 +54,15 @@ func (k Kind) SQLType() string {
 		return "TIMESTAMP"
 	case Integer:
 		return "BIGINT"
+	case Rate:
+		return RateType
 	default:
 		return "VARCHAR"
 	}
 }
 
 func (k Kind) String() string {
-	return [...]string{"text", "amount", "date", "timestamp", "integer", "currency"}[k]
+	return [...]string{"text", "amount", "date", "timestamp", "integer", "currency", "rate"}[k]
 }
 
 // Column is one canonical column.
@@ -150,6 +159,15 @@ func init() {
 			{Name: "risk_rating", Kind: Text},
 			{Name: "decided_at", Kind: Timestamp},
 			{Name: "effective_from", Kind: Date},
+		}},
+		// One row per day and currency pair: 1 from_currency = rate
+		// to_currency, valid from rate_date until the next row.
+		{Name: "rates", Key: "rate_id", Amount: "rate", Columns: []Column{
+			{Name: "rate_id", Kind: Text},
+			{Name: "from_currency", Kind: Currency, Required: true},
+			{Name: "to_currency", Kind: Currency, Required: true},
+			{Name: "rate_date", Kind: Date, Required: true},
+			{Name: "rate", Kind: Rate, Required: true},
 		}},
 	}
 	tablesByName = make(map[string]Table, len(canonicalOrder))

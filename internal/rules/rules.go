@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
-	"gopkg.in/yaml.v3"
 
 	"github.com/finrecon/finrecon/internal/model"
 	"github.com/finrecon/finrecon/internal/strictyaml"
@@ -24,21 +23,40 @@ import (
 
 // Rule is one reconciliation, as declared in one file.
 type Rule struct {
-	Recon       string                `yaml:"recon"`
-	Description string                `yaml:"description"`
-	Left        Side                  `yaml:"left"`
-	Right       Side                  `yaml:"right"`
-	Duplicates  []DuplicateCheck      `yaml:"duplicates"`
-	Passes      []Pass                `yaml:"passes"`
-	Compare     []Comparison          `yaml:"compare"`
-	Severity    map[string]string     `yaml:"severity"`
-	Adjust      map[string]Adjustment `yaml:"adjust"`
+	Recon       string `yaml:"recon"`
+	Description string `yaml:"description"`
+	Left        Side   `yaml:"left"`
+	Right       Side   `yaml:"right"`
+	// Rates names a dataset of the rates table, used by passes that convert
+	// amounts between currencies.
+	Rates *RatesRef `yaml:"rates"`
+	// Period turns the run's as-of date into a period end: see Period.
+	Period *Period `yaml:"period"`
+	// Ambiguity is the default of every pass: pick or report.
+	Ambiguity string `yaml:"ambiguity"`
+	// Authoritative says which side holds the truth for a field (a compared
+	// left column) or, under "default", for everything else. A break is to
+	// be fixed in the other system.
+	Authoritative map[string]string `yaml:"authoritative"`
+
+	Duplicates       []DuplicateCheck  `yaml:"duplicates"`
+	Unbalanced       []UnbalancedCheck `yaml:"unbalanced"`
+	VersionConflicts []VersionCheck    `yaml:"version_conflicts"`
+	Passes           []Pass            `yaml:"passes"`
+	Compare          []Comparison      `yaml:"compare"`
+	Proofs           []Proof           `yaml:"proofs"`
+	Limits           []Proof           `yaml:"limits"`
+
+	Severity map[string]string     `yaml:"severity"`
+	Adjust   map[string]Adjustment `yaml:"adjust"`
 
 	// File is where the rule was read from; SHA256 is the hash of its bytes.
 	File   string `yaml:"-"`
 	SHA256 string `yaml:"-"`
 	// severities is Severity parsed, with "default" under the key "".
 	severities map[string]model.Severity
+	// exprs are the SQL expressions the rule contains, for CheckExprs.
+	exprs []Expr
 }
 
 // Side names a dataset and the rows of it that take part.
@@ -51,10 +69,35 @@ type Side struct {
 	Columns []string `yaml:"columns"`
 
 	dataset model.Dataset
+	cols    map[string]bool
 }
 
 // DatasetName returns the parsed dataset.
 func (s Side) DatasetName() model.Dataset { return s.dataset }
+
+// ColumnNames returns the columns rules may name on this side, sorted.
+func (s Side) ColumnNames() []string { return sortedKeys(s.cols) }
+
+// RatesRef names the rates dataset.
+type RatesRef struct {
+	Dataset string `yaml:"dataset"`
+
+	dataset model.Dataset
+}
+
+// DatasetName returns the parsed dataset.
+func (r RatesRef) DatasetName() model.Dataset { return r.dataset }
+
+// Period makes the run's as-of date a period end. Rows dated more than
+// InTransitDays after it take no part; rows dated after it but within
+// InTransitDays take part in matching but, left unmatched, are not breaks
+// (they belong to the next period); a pair with one side on or before the
+// period end and the other after it is a timing difference.
+type Period struct {
+	Left          string `yaml:"left"`
+	Right         string `yaml:"right"`
+	InTransitDays int    `yaml:"in_transit_days"`
+}
 
 // DuplicateCheck finds copies of one key inside one side's dataset.
 type DuplicateCheck struct {
@@ -63,58 +106,229 @@ type DuplicateCheck struct {
 	Normalize []string `yaml:"normalize"`
 }
 
-// Pass is one step of the matching waterfall.
-type Pass struct {
-	Name   string     `yaml:"name"`
-	Keys   []KeyPair  `yaml:"keys"`
-	Amount *AmountTol `yaml:"amount"`
-	Date   *DateTol   `yaml:"date"`
-}
-
-// KeyPair equates a left column with a right column after normalisation.
-type KeyPair struct {
-	Left      string   `yaml:"left"`
-	Right     string   `yaml:"right"`
-	Normalize []string `yaml:"normalize"`
-}
-
-// AmountTol allows the amounts of a pair to differ by at most Tolerance
-// (inclusive).
-type AmountTol struct {
-	Left      string `yaml:"left"`
-	Right     string `yaml:"right"`
-	Tolerance string `yaml:"tolerance"`
+// UnbalancedCheck finds journal entries whose debits and credits differ.
+type UnbalancedCheck struct {
+	Side      string   `yaml:"side"`
+	Group     []string `yaml:"group"`  // the entry's key, e.g. [entry_id]
+	Debit     string   `yaml:"debit"`  // default debit
+	Credit    string   `yaml:"credit"` // default credit
+	Tolerance string   `yaml:"tolerance"`
 
 	tol decimal.Decimal
 }
 
 // Tol returns the parsed tolerance.
-func (a AmountTol) Tol() decimal.Decimal { return a.tol }
+func (u UnbalancedCheck) Tol() decimal.Decimal { return u.tol }
 
-// DateTol allows the dates of a pair to differ by at most WindowDays days,
-// either way (inclusive).
-type DateTol struct {
-	Left       string `yaml:"left"`
-	Right      string `yaml:"right"`
-	WindowDays int    `yaml:"window_days"`
+// VersionCheck finds decisions applied out of order: a row whose Version is
+// lower than that of a row with the same Key that arrived earlier.
+type VersionCheck struct {
+	Side    string   `yaml:"side"`
+	Key     []string `yaml:"key"`
+	Version string   `yaml:"version"`
+	Arrival string   `yaml:"arrival"`
 }
 
-// Comparison checks one field of every matched pair and raises Break when it
-// differs.
-type Comparison struct {
-	Break     string `yaml:"break"`
-	Left      string `yaml:"left"`
-	Right     string `yaml:"right"`
-	Tolerance string `yaml:"tolerance"` // amounts only
-	// Map translates left values into the right system's vocabulary before
-	// comparing (status values, say). Unmapped values compare as they are.
-	Map map[string]string `yaml:"map"`
+// Proof compares totals per group between the sides. As a proof it raises
+// Break where the totals differ by more than the tolerance; as a limit it
+// raises Break where the right total exceeds the left one (exposure above
+// the credit limit).
+type Proof struct {
+	Break     string    `yaml:"break"`
+	Group     []string  `yaml:"group"`
+	Left      ProofSide `yaml:"left"`
+	Right     ProofSide `yaml:"right"`
+	Tolerance string    `yaml:"tolerance"`
 
 	tol decimal.Decimal
 }
 
-// Tol returns the parsed tolerance (zero when none was given).
-func (c Comparison) Tol() decimal.Decimal { return c.tol }
+// Tol returns the parsed tolerance.
+func (p Proof) Tol() decimal.Decimal { return p.tol }
+
+// ProofSide is the total of one side of a proof.
+type ProofSide struct {
+	// Sum is the SQL expression summed per group, e.g. amount_residual.
+	Sum string `yaml:"sum"`
+	// Where narrows the side's rows further for this proof.
+	Where string `yaml:"where"`
+	// LatestBy keeps, per group, only the row with the highest value of
+	// this column (ties broken by id): the decision currently in force.
+	LatestBy string `yaml:"latest_by"`
+}
+
+// Cardinalities a pass may declare.
+const (
+	OneToOne   = "one_to_one"
+	OneToMany  = "one_to_many"
+	ManyToOne  = "many_to_one"
+	ManyToMany = "many_to_many"
+)
+
+// Ambiguity policies.
+const (
+	Pick   = "pick"
+	Report = "report"
+)
+
+// Pass is one step of the matching waterfall.
+type Pass struct {
+	Name string `yaml:"name"`
+	// Cardinality is one_to_one (the default), one_to_many, many_to_one or
+	// many_to_many; the many side is grouped by Group or, without a group,
+	// searched by SubsetSum.
+	Cardinality string     `yaml:"cardinality"`
+	Group       *GroupBy   `yaml:"group"`
+	SubsetSum   *SubsetSum `yaml:"subset_sum"`
+	Keys        []KeyPair  `yaml:"keys"`
+	Amount      *AmountTol `yaml:"amount"`
+	Date        *DateTol   `yaml:"date"`
+	Fuzzy       *Fuzzy     `yaml:"fuzzy"`
+	// Ambiguity overrides the rule's: pick or report.
+	Ambiguity string `yaml:"ambiguity"`
+
+	ambiguity string
+}
+
+// Policy returns the pass's ambiguity policy after defaults.
+func (p Pass) Policy() string { return p.ambiguity }
+
+// Many reports whether side ("left" or "right") is the many side.
+func (p Pass) Many(side string) bool {
+	switch p.Cardinality {
+	case ManyToMany:
+		return true
+	case OneToMany:
+		return side == "right"
+	case ManyToOne:
+		return side == "left"
+	}
+	return false
+}
+
+// GroupBy names the grouping columns of the many sides.
+type GroupBy struct {
+	Left  []string `yaml:"left"`
+	Right []string `yaml:"right"`
+}
+
+// SubsetSum bounds the search for a subset of open items on the many side
+// whose total settles one item on the other side. Only the MaxCandidates
+// candidates closest in date (then lowest ids) are searched, in subsets of
+// at most MaxItems.
+type SubsetSum struct {
+	MaxItems      int `yaml:"max_items"`
+	MaxCandidates int `yaml:"max_candidates"`
+}
+
+// KeyPair equates a left value with a right value after normalisation. The
+// values are columns, or SQL expressions over the side's columns.
+type KeyPair struct {
+	Left      string   `yaml:"left"`
+	Right     string   `yaml:"right"`
+	LeftExpr  string   `yaml:"left_expr"`
+	RightExpr string   `yaml:"right_expr"`
+	Normalize []string `yaml:"normalize"`
+}
+
+// Tolerance is how far two amounts may differ and still agree: the absolute
+// Tolerance, or Relative of the left amount's magnitude when that is more,
+// but never more than AtMost. Bounds are inclusive.
+type Tolerance struct {
+	Tolerance string `yaml:"tolerance"`
+	Relative  string `yaml:"relative"` // a percentage, e.g. "1%"
+	AtMost    string `yaml:"at_most"`
+
+	abs, rel, max decimal.Decimal
+	hasMax        bool
+}
+
+// Abs, Rel and Max return the parsed bounds; Rel is a fraction (0.01 for
+// 1%), and Max reports false when no cap was given.
+func (t Tolerance) Abs() decimal.Decimal         { return t.abs }
+func (t Tolerance) Rel() decimal.Decimal         { return t.rel }
+func (t Tolerance) Max() (decimal.Decimal, bool) { return t.max, t.hasMax }
+func (t Tolerance) IsRelative() bool             { return !t.rel.IsZero() }
+
+// String says the tolerance in words, e.g. "0.01" or "1% (at least 0.01, at
+// most 5.00)".
+func (t Tolerance) String() string {
+	if t.rel.IsZero() {
+		return t.abs.String()
+	}
+	s := t.rel.Shift(2).String() + "%"
+	var b []string
+	if !t.abs.IsZero() {
+		b = append(b, "at least "+t.abs.String())
+	}
+	if t.hasMax {
+		b = append(b, "at most "+t.max.String())
+	}
+	if len(b) > 0 {
+		s += " (" + strings.Join(b, ", ") + ")"
+	}
+	return s
+}
+
+// AmountTol lets the amounts of a pair differ within a tolerance. With
+// Convert, the right amount is first converted into the left currency at
+// the rate in force on the left date (the rule's rates dataset).
+type AmountTol struct {
+	Left      string `yaml:"left"`
+	Right     string `yaml:"right"`
+	Tolerance `yaml:",inline"`
+	Convert   bool `yaml:"convert"`
+}
+
+// DateTol bounds the right date minus the left date in days, both ends
+// inclusive: WindowDays n means -n..n; MinDays and MaxDays give a direction
+// (0 and 3: the right date 0 to 3 days after the left one).
+type DateTol struct {
+	Left       string `yaml:"left"`
+	Right      string `yaml:"right"`
+	WindowDays *int   `yaml:"window_days"`
+	MinDays    *int   `yaml:"min_days"`
+	MaxDays    *int   `yaml:"max_days"`
+
+	min, max int
+}
+
+// Bounds returns the inclusive range of right date minus left date.
+func (d DateTol) Bounds() (min, max int) { return d.min, d.max }
+
+// Fuzzy pairs references by string similarity. Its matches are proposed,
+// not confirmed: each raises a proposed_match break for a person to check.
+type Fuzzy struct {
+	Left      string   `yaml:"left"`
+	Right     string   `yaml:"right"`
+	Normalize []string `yaml:"normalize"`
+	// Method is jaro_winkler (Threshold: the least similarity, 0 to 1) or
+	// levenshtein (Threshold: the most edits).
+	Method    string `yaml:"method"`
+	Threshold string `yaml:"threshold"`
+
+	threshold decimal.Decimal
+}
+
+// Limit returns the parsed threshold.
+func (f Fuzzy) Limit() decimal.Decimal { return f.threshold }
+
+// Comparison checks one field of every matched pair and raises Break when it
+// differs.
+type Comparison struct {
+	Break     string           `yaml:"break"`
+	Left      string           `yaml:"left"`
+	Right     string           `yaml:"right"`
+	Tolerance `yaml:",inline"` // amounts only
+	// Days lets dates differ by up to this many days either way.
+	Days int `yaml:"days"`
+	// Map translates left values into the right system's vocabulary before
+	// comparing (status values, say). Unmapped values compare as they are.
+	Map map[string]string `yaml:"map"`
+}
+
+// Tol returns the absolute tolerance (zero when none was given).
+func (c Comparison) Tol() decimal.Decimal { return c.abs }
 
 // Adjustment declares the balanced journal entry to propose for a break type.
 // For a positive difference (left exceeds right) Account is debited and
@@ -132,6 +346,31 @@ type Adjustment struct {
 // Max returns the parsed threshold: only breaks whose absolute difference is
 // at most this get an adjustment.
 func (a Adjustment) Max() decimal.Decimal { return a.max }
+
+// Expr is one SQL expression in a rule, with where it is and the columns it
+// may use.
+type Expr struct {
+	SQL     string
+	File    string
+	Line    int
+	Col     int
+	Columns []string
+}
+
+// Exprs returns the rule's SQL expressions in file order.
+func (r *Rule) Exprs() []Expr { return r.exprs }
+
+// AuthoritativeFor returns the authoritative side ("left" or "right") for a
+// field, falling back to the rule's default, then to left.
+func (r *Rule) AuthoritativeFor(field string) string {
+	if s, ok := r.Authoritative[field]; ok {
+		return s
+	}
+	if s, ok := r.Authoritative["default"]; ok {
+		return s
+	}
+	return "left"
+}
 
 // normalizers are the key normalisation steps a rule may name, as SQL
 // templates over %s.
@@ -274,217 +513,33 @@ func Parse(file string, data []byte) (*Rule, error) {
 		r.Recon = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".yaml"), ".yml")
 	}
 	v := &validator{file: file, root: root}
-	v.rule(r)
+	v.validate(r)
 	if len(v.errs) > 0 {
 		return nil, errors.Join(v.errs...)
 	}
 	return r, nil
 }
 
-// validator collects every problem of one file, each at its position.
-type validator struct {
-	file string
-	root *yaml.Node
-	errs []error
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
-// at finds the node at a path of mapping keys and sequence indexes, falling
-// back to the closest ancestor that exists.
-func (v *validator) at(path ...any) *yaml.Node {
-	n := v.root
-	for _, p := range path {
-		next := child(n, p)
-		if next == nil {
-			return n
-		}
-		n = next
-	}
-	return n
-}
-
-// key finds the key node (not the value) at path, for "unknown column" style
-// errors that should point at the key.
-func child(n *yaml.Node, p any) *yaml.Node {
-	switch k := p.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				return n.Content[i+1]
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-			return n.Content[k]
-		}
-	}
-	return nil
-}
-
-func (v *validator) errorf(path []any, format string, args ...any) {
-	v.errs = append(v.errs, strictyaml.Errorf(v.file, v.at(path...), format, args...))
-}
-
-func (v *validator) rule(r *Rule) {
-	if !model.ValidIdent(r.Recon) {
-		v.errorf([]any{"recon"}, "recon %q: use lower-case letters, digits and _", r.Recon)
-	}
-	leftCols := v.side(&r.Left, "left")
-	rightCols := v.side(&r.Right, "right")
-	if r.Left.Dataset != "" && r.Right.Dataset == "" && len(r.Passes) > 0 {
-		v.errorf([]any{"passes"}, "passes need a right dataset to match against")
-	}
-	for i, d := range r.Duplicates {
-		path := []any{"duplicates", i}
-		switch d.Side {
-		case "left", "right", "both":
-		default:
-			v.errorf(append(path, "side"), "side %q: want left, right or both", d.Side)
-		}
-		if len(d.Keys) == 0 {
-			v.errorf(path, "a duplicate check needs keys")
-		}
-		for j, k := range d.Keys {
-			if d.Side != "right" {
-				v.column(leftCols, k, append(path, "keys", j))
-			}
-			if d.Side != "left" && rightCols != nil {
-				v.column(rightCols, k, append(path, "keys", j))
-			}
-		}
-		v.normalize(d.Normalize, append(path, "normalize"))
-	}
-	passNames := map[string]bool{}
-	for i := range r.Passes {
-		p := &r.Passes[i]
-		path := []any{"passes", i}
-		if !model.ValidIdent(p.Name) {
-			v.errorf(append(path, "name"), "pass name %q: use lower-case letters, digits and _", p.Name)
-		}
-		if passNames[p.Name] {
-			v.errorf(append(path, "name"), "pass %q is declared twice", p.Name)
-		}
-		passNames[p.Name] = true
-		if len(p.Keys) == 0 && p.Amount == nil {
-			v.errorf(path, "pass %q needs keys or an amount tolerance to match on", p.Name)
-		}
-		for j, k := range p.Keys {
-			kp := append(path, "keys", j)
-			v.column(leftCols, k.Left, append(kp, "left"))
-			v.column(rightCols, k.Right, append(kp, "right"))
-			v.normalize(k.Normalize, append(kp, "normalize"))
-		}
-		if a := p.Amount; a != nil {
-			v.column(leftCols, a.Left, append(path, "amount", "left"))
-			v.column(rightCols, a.Right, append(path, "amount", "right"))
-			a.tol = v.decimal(a.Tolerance, append(path, "amount", "tolerance"), true)
-		}
-		if d := p.Date; d != nil {
-			v.column(leftCols, d.Left, append(path, "date", "left"))
-			v.column(rightCols, d.Right, append(path, "date", "right"))
-			if d.WindowDays < 0 {
-				v.errorf(append(path, "date", "window_days"), "window_days must not be negative")
+// CheckExprs validates every SQL expression of the set with check (which
+// parses one expression over the given columns), and reports each problem
+// at the expression's position.
+func (s *Set) CheckExprs(check func(sql string, columns []string) error) error {
+	var errs []error
+	for _, r := range s.Rules {
+		for _, e := range r.exprs {
+			if err := check(e.SQL, e.Columns); err != nil {
+				errs = append(errs, &strictyaml.Error{File: e.File, Line: e.Line, Col: e.Col, Err: err})
 			}
 		}
 	}
-	for i := range r.Compare {
-		c := &r.Compare[i]
-		path := []any{"compare", i}
-		if !model.ValidIdent(c.Break) {
-			v.errorf(append(path, "break"), "break type %q: use lower-case letters, digits and _", c.Break)
-		}
-		v.column(leftCols, c.Left, append(path, "left"))
-		v.column(rightCols, c.Right, append(path, "right"))
-		c.tol = v.decimal(c.Tolerance, append(path, "tolerance"), false)
-	}
-	r.severities = map[string]model.Severity{}
-	for t, s := range r.Severity {
-		sev, err := model.ParseSeverity(s)
-		if err != nil {
-			v.errorf([]any{"severity", t}, "%v", err)
-			continue
-		}
-		if t == "default" {
-			t = ""
-		}
-		r.severities[t] = sev
-	}
-	for t := range r.Adjust {
-		a := r.Adjust[t]
-		path := []any{"adjust", t}
-		a.max = v.decimal(a.MaxDifference, append(path, "max_difference"), true)
-		for name, val := range map[string]string{"journal": a.Journal, "account": a.Account, "counter_account": a.CounterAccount} {
-			if strings.TrimSpace(val) == "" {
-				v.errorf(path, "adjustment for %s needs %s", t, name)
-			}
-		}
-		r.Adjust[t] = a
-	}
-}
-
-// side validates a side and returns the columns rules may name on it.
-func (v *validator) side(s *Side, name string) map[string]bool {
-	if s.Dataset == "" {
-		if name == "left" {
-			v.errorf([]any{name}, "left needs a dataset, e.g. billing.invoices")
-		}
-		return nil
-	}
-	ds, err := model.ParseDataset(s.Dataset)
-	if err != nil {
-		v.errorf([]any{name, "dataset"}, "%v", err)
-		return nil
-	}
-	s.dataset = ds
-	t, _ := model.LookupTable(ds.Table)
-	cols := map[string]bool{model.Origin: true}
-	for _, c := range t.ColumnNames() {
-		cols[c] = true
-	}
-	for _, c := range s.Columns {
-		cols[c] = true
-	}
-	return cols
-}
-
-func (v *validator) column(cols map[string]bool, name string, path []any) {
-	if cols == nil {
-		return
-	}
-	if name == "" {
-		v.errorf(path, "a column name is required")
-		return
-	}
-	if !cols[name] {
-		names := make([]string, 0, len(cols))
-		for c := range cols {
-			names = append(names, c)
-		}
-		v.errorf(path, "unknown column %q%s (declare extra source columns under the side's columns:)", name, strictyaml.Suggest(name, names))
-	}
-}
-
-func (v *validator) normalize(steps []string, path []any) {
-	for i, s := range steps {
-		if _, ok := normalizers[s]; !ok {
-			v.errorf(append(path, i), "unknown normalisation %q%s (known: %s)", s, strictyaml.Suggest(s, NormalizerNames()), strings.Join(NormalizerNames(), ", "))
-		}
-	}
-}
-
-func (v *validator) decimal(s string, path []any, required bool) decimal.Decimal {
-	if s == "" {
-		if required {
-			v.errorf(path, "a non-negative amount is required, e.g. \"0.01\"")
-		}
-		return decimal.Zero
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil || d.IsNegative() {
-		v.errorf(path, "%q is not a non-negative amount, e.g. \"0.01\"", s)
-		return decimal.Zero
-	}
-	return d
+	return errors.Join(errs...)
 }

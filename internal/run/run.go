@@ -72,6 +72,10 @@ type ReconSummary struct {
 	LeftMatched  int64  `json:"left_matched"`
 	RightMatched int64  `json:"right_matched"`
 	Pairs        int64  `json:"pairs"`
+	// Deferred counts rows dated after the period end, within the rule's
+	// in-transit days, left unmatched: they belong to the next period and
+	// are not breaks.
+	Deferred int64 `json:"deferred,omitempty"`
 	// MatchRate is matched left rows over left rows, as a decimal string
 	// with four places ("0.9731"); empty when there are no left rows.
 	MatchRate string       `json:"match_rate"`
@@ -83,6 +87,15 @@ type ReconSummary struct {
 type PassCount struct {
 	Pass  string `json:"pass"`
 	Pairs int64  `json:"pairs"`
+	// Groups is the number of many-sided matches (each counts its pairs
+	// under Pairs); Proposed the fuzzy pairs awaiting a person.
+	Groups   int64 `json:"groups,omitempty"`
+	Proposed int64 `json:"proposed,omitempty"`
+	// Ambiguous is the number of ambiguous breaks the pass reported.
+	Ambiguous int64 `json:"ambiguous,omitempty"`
+	// Unsearched is the number of items a subset-sum pass could not search
+	// completely: they had more candidates than its max_candidates.
+	Unsearched int64 `json:"unsearched,omitempty"`
 }
 
 // BreakCount counts breaks of one type and severity.

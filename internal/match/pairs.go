@@ -1,0 +1,152 @@
+package match
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/model"
+	"github.com/finrecon/finrecon/internal/rules"
+)
+
+// pairsFrom joins the recon's pairs to their rows and their pass's
+// description; oneToOne keeps the pairs that are their own match (group
+// matches are checked as totals by their pass, not field by field).
+func pairsFrom(oneToOne bool) string {
+	q := `FROM pairs p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
+		JOIN pass_desc pd ON pd.recon = p.recon AND pd.pass = p.pass
+		WHERE p.recon = ?`
+	if oneToOne {
+		q += " AND p.grp IS NULL"
+	}
+	return q
+}
+
+// matchedIn is the tail of a pair break's detail.
+const matchedIn = "'matched in pass `' || p.pass || '` ' || pd.how"
+
+// recordMatches keeps the recon's pairs for matches.parquet. A one-to-one
+// pair is its own match group; a group or subset match shares one.
+func (rc *recon) recordMatches(ctx context.Context) error {
+	q := fmt.Sprintf(`INSERT INTO matches
+		SELECT p.recon, p.pass, coalesce(p.grp, substr(sha256(p.recon || '|' || l._id || '|' || r._id), 1, 16)),
+			l._id, r._id, l._amt, r._amt, l.%[1]s, r.%[1]s,
+			CASE WHEN p.proposed THEN 'proposed' ELSE 'confirmed' END, p.score
+		%[2]s`, model.Origin, pairsFrom(false))
+	_, err := rc.exec(ctx, "record matches", q, rc.rule.Recon)
+	return err
+}
+
+// pairBreak is the part of a break row every pair break shares.
+func (rc *recon) pairBreak(typ string) breakRow {
+	return breakRow{typ: typ, side: "both", leftSystem: rc.rule.Left.Dataset, rightSystm: rc.rule.Right.Dataset,
+		pass: "p.pass", leftID: "l._id", rightID: "r._id",
+		partner: "coalesce(l.partner_id, r.partner_id)", entity: "coalesce(l.legal_entity, r.legal_entity)", cur: "coalesce(l.currency, r.currency)",
+		lamt: "l._amt", ramt: "r._amt", diff: "l._amt - r._amt",
+		pname: "coalesce(l._pname, r._pname)", lorigin: "l." + model.Origin, rorigin: "r." + model.Origin,
+	}
+}
+
+// proposed raises a proposed_match break on every pair a fuzzy pass made:
+// a person confirms or rejects it.
+func (rc *recon) proposed(ctx context.Context) error {
+	for _, p := range rc.rule.Passes {
+		f := p.Fuzzy
+		if f == nil {
+			continue
+		}
+		what := "similarity"
+		if f.Method == "levenshtein" {
+			what = "edit distance"
+		}
+		b := rc.pairBreak(model.ProposedMatch)
+		b.detail = fmt.Sprintf(`'proposed, not confirmed: %[1]s "' || coalesce(CAST(l.%[2]s AS VARCHAR), '') || '" looks like %[3]s "' || coalesce(CAST(r.%[4]s AS VARCHAR), '') || '" (%[5]s %[6]s ' || p.score || ', threshold %[7]s); ' || %[8]s || '; confirm or reject it in review'`,
+			f.Left, duck.Ident(f.Left), f.Right, duck.Ident(f.Right), f.Method, what, f.Limit(), matchedIn)
+		if _, err := rc.insertBreaks(ctx, "proposed matches", b, pairsFrom(true)+" AND p.proposed AND p.pass = ?", rc.rule.Recon, p.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timing raises a timing_difference on every pair with one side dated on
+// or before the period end and the other after it.
+func (rc *recon) timing(ctx context.Context) error {
+	per := rc.rule.Period
+	if per == nil {
+		return nil
+	}
+	b := rc.pairBreak(model.TimingDifference)
+	b.detail = fmt.Sprintf(`'in transit at the period end %[1]s: %[2]s ' || coalesce(CAST(l.%[3]s AS VARCHAR), 'empty') || ' in %[4]s, %[5]s ' || coalesce(CAST(r.%[6]s AS VARCHAR), 'empty') || ' in %[7]s; ' || %[8]s`,
+		rc.asOf, per.Left, duck.Ident(per.Left), rc.rule.Left.Dataset, per.Right, duck.Ident(per.Right), rc.rule.Right.Dataset, matchedIn)
+	_, err := rc.insertBreaks(ctx, "timing differences", b, pairsFrom(true)+" AND l._late <> r._late", rc.rule.Recon)
+	return err
+}
+
+// unmatched reports every row still open on either side, except rows dated
+// after the period end: they belong to the next period.
+func (rc *recon) unmatched(ctx context.Context) error {
+	r := rc.rule
+	for _, side := range []string{"left", "right"} {
+		a, ds := rc.side(side)
+		other := r.Right.Dataset
+		if side == "right" {
+			other = r.Left.Dataset
+		}
+		b := breakRow{typ: model.Unmatched, side: side, leftSystem: r.Left.Dataset, rightSystm: r.Right.Dataset,
+			partner: "partner_id", entity: "legal_entity", cur: "currency", pname: "_pname", fixIn: rc.fixIn(""),
+			detail: fmt.Sprintf(`'no %s record matched %s ' || _id || ' in passes %s' || coalesce('; ' || u.note, '')`, other, ds, rc.passNames()),
+		}
+		if side == "left" {
+			b.leftID, b.lamt, b.diff, b.lorigin = "_id", "_amt", "_amt", model.Origin
+		} else {
+			b.rightID, b.ramt, b.diff, b.rorigin = "_id", "_amt", "-_amt", model.Origin
+		}
+		from := fmt.Sprintf(`FROM (SELECT * FROM %[1]s SEMI JOIN %[1]sopen USING (_k)) x
+			LEFT JOIN (
+				SELECT k, string_agg('subset-sum pass ' || pass || ' searched only the ' || searched || ' nearest of its ' || total || ' candidates', '; ' ORDER BY pass) AS note
+				FROM unsearched WHERE recon = ? AND side = ? GROUP BY k) u ON u.k = x._k
+			WHERE NOT x._late`, a)
+		if _, err := rc.insertBreaks(ctx, "unmatched "+side, b, from, r.Recon, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compare raises a break on every one-to-one pair whose field differs.
+func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
+	r := rc.rule
+	lt, _ := model.LookupTable(r.Left.DatasetName().Table)
+	col, _ := lt.Column(c.Left)
+	lcol, rcol := "l."+duck.Ident(c.Left), "r."+duck.Ident(c.Right)
+	b := rc.pairBreak(c.Break)
+	b.fixIn = rc.fixIn(c.Left)
+	var cond, detail string
+	switch col.Kind {
+	case model.Amount:
+		cond = fmt.Sprintf("%[1]s IS DISTINCT FROM %[2]s AND NOT coalesce(abs(%[1]s - %[2]s) <= %[3]s, false)", lcol, rcol, tolerance(c.Tolerance, lcol))
+		b.lamt, b.ramt, b.diff = lcol, rcol, lcol+" - "+rcol
+		detail = fmt.Sprintf(`'%s differs by ' || coalesce(fr_amt(%s - %s), 'a missing value') || ' (tolerance %s); '`, c.Left, lcol, rcol, c.Tolerance)
+	case model.Date:
+		cond = fmt.Sprintf("%[1]s IS DISTINCT FROM %[2]s AND NOT coalesce(abs(date_diff('day', %[1]s, %[2]s)) <= %[3]d, false)", lcol, rcol, c.Days)
+		if p := r.Period; p != nil && p.Left == c.Left && p.Right == c.Right {
+			cond += " AND l._late = r._late" // across the period end it is a timing difference
+		}
+		b.diff = ""
+		detail = fmt.Sprintf(`'%[1]s is ' || coalesce(CAST(%[2]s AS VARCHAR), 'empty') || ' in %[3]s but ' || coalesce(CAST(%[4]s AS VARCHAR), 'empty') || ' in %[5]s' || coalesce(' (' || date_diff('day', %[2]s, %[4]s) || ' days, tolerance %[6]d); ', '; ')`,
+			c.Left, lcol, r.Left.Dataset, rcol, r.Right.Dataset, c.Days)
+	default:
+		lv, rv := "CAST("+lcol+" AS VARCHAR)", "CAST("+rcol+" AS VARCHAR)"
+		if len(c.Map) > 0 {
+			lv, rv = duck.CaseMap(lv, c.Map), duck.CaseMap(rv, c.Map)
+		}
+		cond = fmt.Sprintf("(%s) IS DISTINCT FROM (%s)", lv, rv)
+		b.diff = ""
+		detail = fmt.Sprintf(`'%s is ' || coalesce(CAST(%s AS VARCHAR), 'empty') || ' in %s but ' || coalesce(CAST(%s AS VARCHAR), 'empty') || ' in %s; '`,
+			c.Left, lcol, r.Left.Dataset, rcol, r.Right.Dataset)
+	}
+	b.detail = detail + " || " + matchedIn
+	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond, r.Recon)
+	return err
+}
