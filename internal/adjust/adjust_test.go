@@ -38,6 +38,7 @@ type brk struct {
 	left, right, diff         string
 	partnerID, partnerName    string
 	leftID, rightID, recon    string
+	fixIn                     string
 }
 
 // fixtureBreaks covers every case, deliberately out of break order.
@@ -52,6 +53,7 @@ var fixtureBreaks = []brk{
 	{id: "b-quotes", typ: "amount_mismatch", entity: "FR01", currency: "EUR", left: "5.10", right: "5.00", diff: "0.10", partnerID: "P4", partnerName: `Smith, "Junior" & Sons`},
 	{id: "b-yen", typ: "amount_mismatch", entity: "JP01", currency: "JPY", left: "1000", right: "1001", diff: "-1", partnerID: "P5", partnerName: "Nippon KK"},
 	{id: "b-sub-cent", typ: "amount_mismatch", entity: "FR01", currency: "EUR", left: "5.0050", right: "5.0000", diff: "0.0050", partnerID: "P1", partnerName: "Acme SARL"},
+	{id: "b-fix-billing", typ: "amount_mismatch", entity: "FR01", currency: "EUR", left: "10.20", right: "10.00", diff: "0.20", partnerID: "P1", fixIn: "billing.invoices"},
 	{id: "b-zero", typ: "amount_mismatch", entity: "FR01", currency: "EUR", left: "5", right: "5", diff: "0", partnerID: "P1", partnerName: "Acme SARL"},
 	{id: "b-tax", typ: "tax_mismatch", entity: "FR01", currency: "EUR", left: "20.00", right: "20.03", diff: "-0.03", partnerID: "P1", partnerName: "Acme SARL"},
 	{id: "b-tax-missing", typ: "tax_mismatch", entity: "FR01", currency: "EUR", left: "20.00", partnerID: "P1", partnerName: "Acme SARL"},
@@ -119,7 +121,7 @@ func writeBreaks(t *testing.T, path string, breaks []brk) {
 			str(b.partnerID), str(b.entity), str(b.currency),
 			str(b.left), str(b.right), str(b.diff),
 			str("2026-11-28"), "2", str("fixture"), str(b.partnerName),
-			str("billing/invoices.csv:2"), str("account.move:7"),
+			str("billing/invoices.csv:2"), str("account.move:7"), str(b.fixIn),
 		}, ", ")+")")
 	}
 	q := `COPY (SELECT
@@ -131,11 +133,12 @@ func writeBreaks(t *testing.T, path string, breaks []brk) {
 		left_amount::DECIMAL(18,4) AS left_amount, right_amount::DECIMAL(18,4) AS right_amount,
 		difference::DECIMAL(18,4) AS difference,
 		first_seen::DATE AS first_seen, age_days::BIGINT AS age_days, detail::VARCHAR AS detail,
-		partner_name::VARCHAR AS partner_name, left_origin::VARCHAR AS left_origin, right_origin::VARCHAR AS right_origin
+		partner_name::VARCHAR AS partner_name, left_origin::VARCHAR AS left_origin, right_origin::VARCHAR AS right_origin,
+		fix_in::VARCHAR AS fix_in
 	FROM (VALUES ` + strings.Join(values, ",\n") + `) AS t(break_id, recon, pass, break_type, severity, side,
 		left_system, left_id, right_system, right_id, partner_id, legal_entity, currency,
 		left_amount, right_amount, difference, first_seen, age_days, detail,
-		partner_name, left_origin, right_origin)
+		partner_name, left_origin, right_origin, fix_in)
 	ORDER BY recon, break_type, break_id -- as match writes it
 	) TO ` + duck.Quote(path) + ` (FORMAT parquet)`
 	ctx := context.Background()
@@ -163,6 +166,7 @@ func TestBuildGolden(t *testing.T) {
 		BatchID: "adj-r-test",
 		Entries: 6,
 		Skipped: []Skip{
+			{"b-fix-billing", "the rule makes odoo authoritative here, so the fix belongs in billing.invoices, not in an adjustment"},
 			{"b-foreign", "EUR differs from US01's company currency USD; foreign-currency write-offs need a rate: post it by hand"},
 			{"b-over", "difference 120.00 exceeds the write-off threshold 1.00"},
 			{"b-sub-cent", "difference 0.005 has more decimals than EUR's 2; it is not rounded to be written off: post it by hand"},

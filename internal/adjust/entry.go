@@ -40,6 +40,10 @@ type line struct {
 
 // builder turns breaks into entries, one at a time, and keeps what the batch
 // header needs: skipped breaks, totals and the keys used so far.
+// Ledger is the system adjustments are posted to: a break the rule says
+// must be fixed in another system gets no adjustment.
+const Ledger = "odoo"
+
 type builder struct {
 	manifest *run.Manifest
 	rules    *rules.Set
@@ -103,6 +107,11 @@ func (b *builder) add(brk *run.Break) (*entry, error) {
 		return nil, nil
 	}
 	places, reason := eligible(brk, adj, b.entities)
+	if system, _, _ := strings.Cut(brk.FixIn, "."); reason == "" && brk.FixIn != "" && system != Ledger {
+		// The rule makes the ledger authoritative for this field: the
+		// fix belongs in the other system, not in a write-off.
+		reason = fmt.Sprintf("the rule makes %s authoritative here, so the fix belongs in %s, not in an adjustment", Ledger, brk.FixIn)
+	}
 	if reason != "" {
 		b.skipped = append(b.skipped, Skip{BreakID: brk.ID, Reason: reason})
 		return nil, nil

@@ -13,7 +13,7 @@ import (
 
 // extraColumns follow model.BreakColumns on a Breaks sheet: they trace a
 // break back to its partner and source records.
-var extraColumns = []string{"partner_name", "left_origin", "right_origin"}
+var extraColumns = []string{"partner_name", "left_origin", "right_origin", "fix_in"}
 
 // breakColumn is one column of a Breaks sheet. cell returns what a break puts
 // in it: nil (an empty cell), a string, an int64, or an excelize.Cell.
@@ -48,6 +48,7 @@ var breakCells = map[string]breakColumn{
 	"partner_name": textColumn(30, func(b *run.Break) string { return b.PartnerName }),
 	"left_origin":  textColumn(28, func(b *run.Break) string { return b.LeftOrigin }),
 	"right_origin": textColumn(28, func(b *run.Break) string { return b.RightOrigin }),
+	"fix_in":       textColumn(18, func(b *run.Break) string { return b.FixIn }),
 }
 
 // breakSheetColumns returns the columns of a Breaks sheet, in order.

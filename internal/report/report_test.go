@@ -83,21 +83,21 @@ var fixtureSummary = run.Summary{
 }
 
 // breakHeader is the header row of every Breaks sheet.
-var breakHeader = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin")
+var breakHeader = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin", "fix_in")
 
 // wantBreakRows are the fixture's breaks as Excel displays them, in
 // breaks.csv order.
 var wantBreakRows = [][]string{
 	{"b-004", "invoices_payments", "", "ambiguous", "low", "right", "", "", "bank.payments", "PAY-4|PAY-5", "P2", "LE1", "USD",
-		"", "", "", "2025-01-31", "0", "2 equally good candidates", "Yamada K.K.", "", "bank/payments.csv:9"},
+		"", "", "", "2025-01-31", "0", "2 equally good candidates", "Yamada K.K.", "", "bank/payments.csv:9", ""},
 	{"b-001", "invoices_payments", "exact", "amount_mismatch", "high", "both", "billing.invoices", "INV-1", "bank.payments", "PAY-1", "P1", "LE1", "EUR",
-		"1,234.50", "1,200.00", "34.50", "2025-01-10", "21", "amount differs by 34.50", `Société "Générale", l'Île`, "billing/invoices.csv:2", "bank/payments.csv:7"},
+		"1,234.50", "1,200.00", "34.50", "2025-01-10", "21", "amount differs by 34.50", `Société "Générale", l'Île`, "billing/invoices.csv:2", "bank/payments.csv:7", ""},
 	{"b-002", "invoices_payments", "exact", "amount_mismatch", "critical", "both", "billing.invoices", "INV-2", "bank.payments", "PAY-2", "P2", "LE1", "JPY",
-		"150,000", "149,000", "1,000", "2025-01-15", "16", "amount differs by 1000", "Yamada K.K.", "billing/invoices.csv:3", "bank/payments.csv:8"},
+		"150,000", "149,000", "1,000", "2025-01-15", "16", "amount differs by 1000", "Yamada K.K.", "billing/invoices.csv:3", "bank/payments.csv:8", ""},
 	{"b-003", "invoices_payments", "", "unmatched", "medium", "left", "billing.invoices", "INV-3", "", "", "P1", "LE1", "EUR",
-		"99.99", "", "", "2025-01-30", "1", "no payment", `Société "Générale", l'Île`, "billing/invoices.csv:4", ""},
+		"99.99", "", "", "2025-01-30", "1", "no payment", `Société "Générale", l'Île`, "billing/invoices.csv:4", "", ""},
 	{"b-005", "journal_invoices", "", "unbalanced_entry", "critical", "left", "erp.journal_lines", "JE-9", "", "", "P3", "LE2", "KWD",
-		"-12.345", "", "-12.345", "2025-01-02", "29", "entry does not balance", "Al Noor Trading", "erp/journal.csv:40", ""},
+		"-12.345", "", "-12.345", "2025-01-02", "29", "entry does not balance", "Al Noor Trading", "erp/journal.csv:40", "", ""},
 }
 
 func TestWrite(t *testing.T) {
@@ -380,7 +380,7 @@ func checkBreaksSheet(t *testing.T, f *excelize.File, sheet string, lastRow int)
 	for _, tb := range tables {
 		got = append(got, tb.Range+" "+tb.StyleName)
 	}
-	want := []string{"A1:V" + strconv.Itoa(lastRow) + " TableStyleLight9"}
+	want := []string{"A1:W" + strconv.Itoa(lastRow) + " TableStyleLight9"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s tables (-want +got):\n%s", sheet, diff)
 	}

@@ -131,6 +131,9 @@ type Break struct {
 	PartnerName string
 	LeftOrigin  string
 	RightOrigin string
+	// FixIn is the dataset the rule says should be fixed (the side that is
+	// not authoritative); empty when a person decides.
+	FixIn string
 }
 
 // ReadManifest reads dir/run.json.
@@ -167,7 +170,7 @@ const breakColumns = `break_id, recon, coalesce(pass, ''), break_type, severity,
 	coalesce(left_system, ''), coalesce(left_id, ''), coalesce(right_system, ''), coalesce(right_id, ''),
 	coalesce(partner_id, ''), coalesce(legal_entity, ''), coalesce(currency, ''),
 	left_amount, right_amount, difference, first_seen, age_days, coalesce(detail, ''),
-	coalesce(partner_name, ''), coalesce(left_origin, ''), coalesce(right_origin, '')`
+	coalesce(partner_name, ''), coalesce(left_origin, ''), coalesce(right_origin, ''), `
 
 // EachBreak calls fn for every break of the run in dir, in breaks.csv order,
 // streaming so that memory stays bounded. orderBy, when not empty, is a SQL
@@ -178,7 +181,16 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("read breaks: %w (is this a run directory written by finrecon match?)", err)
 	}
-	q := "SELECT " + breakColumns + " FROM read_parquet(" + duck.Quote(path) + ")"
+	// Runs written before fix_in existed have no such column.
+	fixIn := "''"
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet("+duck.Quote(path)+")) WHERE column_name = 'fix_in'").Scan(&n); err != nil {
+		return fmt.Errorf("read breaks %s: %w", path, err)
+	}
+	if n > 0 {
+		fixIn = "coalesce(fix_in, '')"
+	}
+	q := "SELECT " + breakColumns + fixIn + " FROM read_parquet(" + duck.Quote(path) + ")"
 	if orderBy != "" {
 		q += " ORDER BY " + orderBy
 	}
@@ -196,7 +208,7 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 			&b.LeftSystem, &b.LeftID, &b.RightSystem, &b.RightID,
 			&b.PartnerID, &b.LegalEntity, &b.Currency,
 			&left, &right, &diff, &b.FirstSeen, &b.AgeDays, &b.Detail,
-			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin); err != nil {
+			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin, &b.FixIn); err != nil {
 			return fmt.Errorf("read breaks %s: %w", path, err)
 		}
 		b.LeftAmount = decimal.NullDecimal{Decimal: left.D, Valid: left.Valid}
