@@ -4,7 +4,7 @@ BIN     := bin/finrecon
 VERSION ?= 0.1.0-dev
 LDFLAGS := -X github.com/finrecon/finrecon/internal/version.Version=$(VERSION)
 DEMO    := fixtures/demo/finrecon.yaml
-AS_OF   ?= 2026-12-07
+AS_OF   ?= 2026-11-30
 
 .PHONY: build demo test lint bench golden fuzz clean
 

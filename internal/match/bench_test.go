@@ -21,7 +21,7 @@ func BenchmarkMatchDemo(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
-	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(dir, "snaps"), AsOf: "2026-12-07"})
+	snap, err := extract.Run(ctx, extract.Options{Config: cfg, OutDir: filepath.Join(dir, "snaps"), AsOf: "2026-11-30"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func BenchmarkMatchDemo(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(dir, fmt.Sprint("runs", i)), AsOf: "2026-12-07", FailOn: model.High})
+		_, err := Run(ctx, Options{SnapshotDir: snap.Dir, Rules: set, RunsDir: filepath.Join(dir, fmt.Sprint("runs", i)), AsOf: "2026-11-30", FailOn: model.High})
 		if err != nil {
 			b.Fatal(err)
 		}
