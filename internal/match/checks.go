@@ -35,7 +35,9 @@ func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateC
 		how += " (" + strings.Join(d.Normalize, ", ") + ")"
 	}
 	ids := "string_agg(_id, '|' ORDER BY _id)"
-	b := breakRow{typ: model.Duplicate, side: side, fixIn: ds,
+	// group keeps the break_ids of a left and a right duplicate group
+	// with the same ids apart.
+	b := breakRow{typ: model.Duplicate, side: side, fixIn: ds, group: duck.Quote(side),
 		partner: "arg_min(partner_id, rn)", entity: "arg_min(legal_entity, rn)", cur: "arg_min(currency, rn)",
 		detail: fmt.Sprintf(`count(*) || ' copies of ' || %s || ' "' || g || '" in ' || %s || ': ' || %s || '; ' || arg_min(_id, rn) || ' goes on to matching, the others do not'`,
 			duck.Quote(how), duck.Quote(ds), ids),
@@ -64,7 +66,7 @@ func (rc *recon) unbalanced(ctx context.Context, u rules.UnbalancedCheck) error 
 	}
 	key := "concat_ws(' / ', " + strings.Join(group, ", ") + ")"
 	debit, credit := "sum("+duck.Ident(u.Debit)+")", "sum("+duck.Ident(u.Credit)+")"
-	b := breakRow{typ: model.UnbalancedEntry, side: "left", leftSystem: ds, fixIn: ds,
+	b := breakRow{typ: model.UnbalancedEntry, side: u.Side, leftSystem: ds, fixIn: ds,
 		leftID: "any_value(_key)",
 		entity: "CASE WHEN count(DISTINCT legal_entity) = 1 THEN min(legal_entity) END",
 		cur:    "CASE WHEN count(DISTINCT currency) = 1 THEN min(currency) END",
@@ -101,7 +103,7 @@ func (rc *recon) versionConflicts(ctx context.Context, v rules.VersionCheck) err
 	if _, err := rc.exec(ctx, "version conflicts", q); err != nil {
 		return err
 	}
-	b := breakRow{typ: model.VersionConflict, side: "left", leftSystem: ds, fixIn: ds,
+	b := breakRow{typ: model.VersionConflict, side: v.Side, leftSystem: ds, fixIn: ds,
 		leftID: "x._id", partner: "x.partner_id", entity: "x.legal_entity", cur: "x.currency", lamt: "x._amt",
 		detail: fmt.Sprintf(`%[1]s || ': version ' || x.%[2]s || ' (%[4]s ' || x.%[3]s || ') arrived after version ' || c.newer_version || ' (' || c.newer_id || ', %[4]s ' || c.newer_arrival || ') had been applied; applying it would roll the newer decision back'`,
 			strings.Join(keyDesc, " || ', ' || "), ver, arr, v.Arrival),

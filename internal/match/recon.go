@@ -272,7 +272,8 @@ func (rc *recon) counts(ctx context.Context, hasRight bool) error {
 	} else if err := rc.db.QueryRowContext(ctx, q).Scan(&s.LeftRows); err != nil {
 		return fmt.Errorf("recon %s: counts: %w", rc.rule.Recon, err)
 	}
-	if s.LeftRows > 0 && hasRight {
+	// A recon without passes (a proof or limit) matches nothing: no rate.
+	if s.LeftRows > 0 && hasRight && len(rc.rule.Passes) > 0 {
 		// Exact ratio to four places, computed in integers.
 		basisPoints := (s.LeftMatched*100000/s.LeftRows + 5) / 10
 		s.MatchRate = fmt.Sprintf("%d.%04d", basisPoints/10000, basisPoints%10000)

@@ -153,7 +153,7 @@ type ProofSide struct {
 	// Where narrows the side's rows further for this proof.
 	Where string `yaml:"where"`
 	// LatestBy keeps, per group, only the row with the highest value of
-	// this column (ties broken by id): the decision currently in force.
+	// this column (ties go to the highest id): the decision in force.
 	LatestBy string `yaml:"latest_by"`
 }
 
@@ -322,8 +322,9 @@ type Comparison struct {
 	Tolerance `yaml:",inline"` // amounts only
 	// Days lets dates differ by up to this many days either way.
 	Days int `yaml:"days"`
-	// Map translates left values into the right system's vocabulary before
-	// comparing (status values, say). Unmapped values compare as they are.
+	// Map translates values into one vocabulary before comparing (status
+	// values, say). It applies to both sides, so it may map either system's
+	// words, or both onto shared ones; unmapped values compare as they are.
 	Map map[string]string `yaml:"map"`
 }
 
@@ -520,13 +521,30 @@ func Parse(file string, data []byte) (*Rule, error) {
 	return r, nil
 }
 
-func sortedKeys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// BreakTypes lists, sorted, the break types the rule may raise: the built-in
+// ones and those its comparisons, proofs and limits declare.
+func (r *Rule) BreakTypes() []string {
+	seen := map[string]bool{}
+	for _, t := range model.BreakTypes {
+		seen[t] = true
+	}
+	for _, c := range r.Compare {
+		seen[c.Break] = true
+	}
+	for _, p := range append(append([]Proof(nil), r.Proofs...), r.Limits...) {
+		seen[p.Break] = true
+	}
+	delete(seen, "")
+	return sortedKeys(seen)
 }
 
 // CheckExprs validates every SQL expression of the set with check (which

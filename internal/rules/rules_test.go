@@ -26,6 +26,14 @@ func TestParseErrors(t *testing.T) {
 			`pass "p" is declared twice`},
 		{"bad severity", base + "severity: {unmatched: urgent}\n", `unknown severity "urgent"`},
 		{"adjustment without accounts", base + "adjust:\n  amount_mismatch: {max_difference: \"1\", journal: MISC}\n", "needs account"},
+		{"severity for a type the rule never raises", base + "severity: {amount_mismatc: high}\n",
+			`r.yaml:4:28: severity: recon inv raises no break of type "amount_mismatc", maybe you mean "amount_mismatch"?`},
+		{"adjustment for a type the rule never raises", base + "adjust:\n  tax_mismatc: {max_difference: \"1\", journal: MISC, account: \"1\", counter_account: \"2\"}\n",
+			`adjust: recon inv raises no break of type "tax_mismatc", maybe you mean "tax_mismatch"?`},
+		{"two comparisons raising one type", base + "compare:\n  - {left: amount_total, right: amount_total, break: amount_mismatch}\n  - {left: amount_tax, right: amount_tax, break: amount_mismatch}\n",
+			`compare 2 raises amount_mismatch too (so does compare 1)`},
+		{"convert without a date", base + "rates: {dataset: odoo.rates}\npasses:\n  - name: p\n    amount: {left: amount_total, right: amount_total, tolerance: \"0.01\", convert: true}\n",
+			`convert needs the pass's date`},
 		{"duplicate side", base + "duplicates: [{side: middle, keys: [external_ref]}]\n", `side "middle": want left, right or both`},
 	}
 	for _, tt := range tests {

@@ -112,8 +112,16 @@ func (v *validator) validate(r *Rule) {
 	for i := range r.Passes {
 		v.pass(&r.Passes[i], path{"passes", i}, names, left, right)
 	}
+	compared := map[string]int{}
 	for i := range r.Compare {
-		v.comparison(&r.Compare[i], path{"compare", i}, left, right)
+		c := &r.Compare[i]
+		v.comparison(c, path{"compare", i}, left, right)
+		// Two comparisons raising one type on one pair would give two
+		// breaks with the same break_id.
+		if j, dup := compared[c.Break]; dup {
+			v.errorf(path{"compare", i, "break"}, "compare %d raises %s too (so does compare %d): give each comparison its own break type", i+1, c.Break, j+1)
+		}
+		compared[c.Break] = i
 	}
 	for i := range r.Proofs {
 		v.proof(&r.Proofs[i], path{"proofs", i}, left, right, "")
@@ -123,6 +131,30 @@ func (v *validator) validate(r *Rule) {
 	}
 	v.severities(r)
 	v.adjustments(r)
+	v.breakTypeKeys(r)
+}
+
+// breakTypeKeys checks that severity: and adjust: name break types the rule
+// can raise: a typo there would otherwise silently leave a break at the
+// default severity or without its adjustment.
+func (v *validator) breakTypeKeys(r *Rule) {
+	known := r.BreakTypes()
+	have := map[string]bool{}
+	for _, t := range known {
+		have[t] = true
+	}
+	for _, section := range []struct {
+		name string
+		keys []string
+	}{{"severity", sortedKeys(r.Severity)}, {"adjust", sortedKeys(r.Adjust)}} {
+		for _, t := range section.keys {
+			if have[t] || (section.name == "severity" && t == "default") {
+				continue
+			}
+			v.errorf(path{section.name, t}, "%s: recon %s raises no break of type %q%s (its types: %s)",
+				section.name, r.Recon, t, strictyaml.Suggest(t, known), strings.Join(known, ", "))
+		}
+	}
 }
 
 // side validates a side and returns the columns rules may name on it.
@@ -218,6 +250,9 @@ func (v *validator) checks(r *Rule, left, right map[string]bool) {
 		u := &r.Unbalanced[i]
 		p := path{"unbalanced", i}
 		cols := v.sideCols(u.Side, p.to("side"), left, right)
+		if u.Side == "" {
+			u.Side = "left"
+		}
 		if u.Debit == "" {
 			u.Debit = "debit"
 		}
@@ -234,9 +269,13 @@ func (v *validator) checks(r *Rule, left, right map[string]bool) {
 		v.column(cols, u.Credit, p.to("credit"))
 		u.tol = v.decimal(u.Tolerance, p.to("tolerance"), false)
 	}
-	for i, c := range r.VersionConflicts {
+	for i := range r.VersionConflicts {
+		c := &r.VersionConflicts[i]
 		p := path{"version_conflicts", i}
 		cols := v.sideCols(c.Side, p.to("side"), left, right)
+		if c.Side == "" {
+			c.Side = "left"
+		}
 		if len(c.Key) == 0 {
 			v.errorf(p, "a version check needs key, the columns naming what a decision is about (e.g. [partner_id])")
 		}
@@ -270,6 +309,9 @@ func (v *validator) pass(p *Pass, at path, names map[string]bool, left, right ma
 		v.tolerance(&a.Tolerance, at.to("amount"), true)
 		if a.Convert && v.rule.Rates == nil {
 			v.errorf(at.to("amount", "convert"), "convert needs a rates dataset: add rates: {dataset: <system>.rates} to the rule")
+		}
+		if a.Convert && p.Date == nil {
+			v.errorf(at.to("amount", "convert"), "convert needs the pass's date: the rate is the one in force on the left date; add date: {left: …, right: …}")
 		}
 	}
 	if d := p.Date; d != nil {
