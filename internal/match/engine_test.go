@@ -53,13 +53,34 @@ func TestEngineCases(t *testing.T) {
 func runCase(t *testing.T, dir string) (outcome, details string) {
 	t.Helper()
 	ctx := context.Background()
-	systems, _ := filepath.Glob(filepath.Join(dir, "data", "*"))
-	cfg := &config.Config{Dir: dir, Systems: map[string]config.System{}}
-	for _, s := range systems {
-		abs, _ := filepath.Abs(s)
-		cfg.Systems[filepath.Base(s)] = config.System{Dir: abs}
+	// The case's finrecon.yaml is what `finrecon run --config` reads for the
+	// examples of docs/rules.md; the test loads it so that it cannot rot.
+	// Snapshots and runs still go to a temporary folder.
+	cfg, err := config.Load(filepath.Join(dir, "finrecon.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	res := extractAndMatch(t, cfg, filepath.Join(dir, "rule.yaml"), "2026-11-30", 0)
+	if len(cfg.Rules) != 1 || filepath.Clean(cfg.Path(cfg.Rules[0])) != filepath.Join(dir, "rule.yaml") {
+		t.Fatalf("%s: want rules: [rule.yaml], got %v", cfg.File, cfg.Rules)
+	}
+	for name, got := range map[string]string{"snapshots": cfg.Snapshots, "runs": cfg.Runs} {
+		want := filepath.Join("..", "..", "out", "examples", filepath.Base(dir), name)
+		if filepath.Clean(cfg.Path(got)) != want {
+			t.Errorf("%s: %s: %q does not resolve to the repo's %s", cfg.File, name, got, filepath.ToSlash(filepath.Join("out", "examples", filepath.Base(dir), name)))
+		}
+	}
+	systems, _ := filepath.Glob(filepath.Join(dir, "data", "*"))
+	var have, want []string
+	for _, s := range systems {
+		want = append(want, filepath.Base(s)+" "+s)
+	}
+	for _, name := range cfg.SystemNames() {
+		have = append(have, name+" "+filepath.Clean(cfg.Path(cfg.Systems[name].Dir)))
+	}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Fatalf("%s: systems do not match the folders in data/ (-data +config):\n%s", cfg.File, diff)
+	}
+	res := extractAndMatch(t, cfg, cfg.Path(cfg.Rules[0]), "2026-11-30", 0)
 	db, err := duck.Open(ctx, duck.Options{})
 	if err != nil {
 		t.Fatal(err)
