@@ -23,6 +23,11 @@ type matchOptions struct {
 	asOf     string
 	failOn   string
 	duck     duckFlags
+	// store is the break store; noStore runs without history.
+	store       string
+	noStore     bool
+	signingKey  string
+	metricsFile string
 }
 
 func newMatchCmd(g *globals) *cobra.Command {
@@ -61,6 +66,10 @@ func addMatchFlags(cmd *cobra.Command, opts *matchOptions) {
 	cmd.Flags().StringVar(&opts.config, "config", "", "config file")
 	cmd.Flags().StringVar(&opts.asOf, "as-of", "", "as-of date for ageing, YYYY-MM-DD (default: today, UTC)")
 	cmd.Flags().StringVar(&opts.failOn, "fail-on", "", "lowest severity that makes the exit code 1: low, medium, high or critical (default: the config's fail_on:, else high)")
+	cmd.Flags().StringVar(&opts.store, "store", "", "break store: history and review notes across runs (default: the config's store:, else breaks.duckdb in the runs folder)")
+	cmd.Flags().BoolVar(&opts.noStore, "no-store", false, "run without break history: every break is new, no review notes")
+	cmd.Flags().StringVar(&opts.signingKey, "sign-key", "", "ed25519 private key file to sign run.json with (default: the config's signing_key:)")
+	cmd.Flags().StringVar(&opts.metricsFile, "metrics-file", "", "write Prometheus text-format metrics here, atomically (for node_exporter's textfile collector)")
 	opts.duck.add(cmd)
 }
 
@@ -70,10 +79,17 @@ func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions) (*match.Result
 		return nil, err
 	}
 	snapRef, rulePaths, out, failOn := opts.snapshot, opts.rules, opts.out, opts.failOn
+	storePath, signingKey := opts.store, opts.signingKey
 	if opts.config != "" {
 		cfg, err := loadConfig(opts.config)
 		if err != nil {
 			return nil, err
+		}
+		if storePath == "" && cfg.Store != "" {
+			storePath = cfg.Path(cfg.Store)
+		}
+		if signingKey == "" && cfg.SigningKey != "" {
+			signingKey = cfg.Path(cfg.SigningKey)
 		}
 		if snapRef == "" {
 			snapRef = cfg.Path(cfg.Snapshots)
@@ -112,11 +128,26 @@ func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions) (*match.Result
 	if err != nil {
 		return nil, fail.ConfigErr(err)
 	}
-	res, err := match.Run(cmd.Context(), match.Options{SnapshotDir: dir, Rules: set, RunsDir: out, AsOf: day, FailOn: sev, Duck: opts.duck.options(), Log: g.logger()})
+	if storePath == "" {
+		storePath = filepath.Join(out, defaultStore)
+	}
+	mo := match.Options{SnapshotDir: dir, Rules: set, RunsDir: out, AsOf: day, FailOn: sev,
+		SigningKey: signingKey, Duck: opts.duck.options(), Log: g.logger()}
+	if opts.noStore {
+		res, err := match.Run(cmd.Context(), mo)
+		if err != nil {
+			return nil, err
+		}
+		printRun(cmd.OutOrStdout(), res)
+		return res, nil
+	}
+	res, changes, err := matchWithHistory(cmd.Context(), storePath, mo)
 	if err != nil {
 		return nil, err
 	}
 	printRun(cmd.OutOrStdout(), res)
+	fmt.Fprintf(cmd.OutOrStdout(), "  history: %d new, %d still open, %d reopened, %d resolved since the previous run (store %s)\n",
+		changes.New, changes.Open, changes.Reopened, changes.Resolved, storePath)
 	return res, nil
 }
 

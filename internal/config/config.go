@@ -21,12 +21,18 @@ import (
 
 // Config is a parsed finrecon.yaml.
 type Config struct {
-	Rules     []string          `yaml:"rules"`
-	Snapshots string            `yaml:"snapshots"`
-	Runs      string            `yaml:"runs"`
-	FailOn    string            `yaml:"fail_on"`
-	Entities  map[string]Entity `yaml:"entities"`
-	Systems   map[string]System `yaml:"systems"`
+	Rules     []string `yaml:"rules"`
+	Snapshots string   `yaml:"snapshots"`
+	Runs      string   `yaml:"runs"`
+	FailOn    string   `yaml:"fail_on"`
+	// Store is the break store: breaks' history across runs and their
+	// review notes (default: breaks.duckdb in the runs folder).
+	Store string `yaml:"store"`
+	// SigningKey is an ed25519 private key file (finrecon keygen) every
+	// run's run.json is signed with; empty: runs are not signed.
+	SigningKey string            `yaml:"signing_key"`
+	Entities   map[string]Entity `yaml:"entities"`
+	Systems    map[string]System `yaml:"systems"`
 
 	// File is the config's path; Dir the folder relative paths start from.
 	File string `yaml:"-"`

@@ -76,6 +76,7 @@ type manifest struct {
 	RunID   string           `json:"run_id"`
 	Rules   []run.FileDigest `json:"rules"`
 	Outputs []run.FileDigest `json:"outputs"`
+	History *run.FileDigest  `json:"history,omitempty"`
 	Link
 }
 

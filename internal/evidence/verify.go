@@ -229,7 +229,11 @@ func parseManifest(data []byte) (*manifest, error) {
 // checkFiles recomputes the hash of every output and rule copy run.json
 // lists.
 func checkFiles(dir string, m *manifest, res *RunResult) {
-	for _, d := range slices.Concat(m.Outputs, m.Rules) {
+	files := slices.Concat(m.Outputs, m.Rules)
+	if m.History != nil {
+		files = append(files, *m.History)
+	}
+	for _, d := range files {
 		rel := filepath.FromSlash(d.File)
 		if !filepath.IsLocal(rel) {
 			res.add(d.File, BadManifest, "path leaves the run folder")

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/evidence"
 	"github.com/finrecon/finrecon/internal/fail"
 	"github.com/finrecon/finrecon/internal/model"
 	"github.com/finrecon/finrecon/internal/rules"
@@ -40,7 +41,14 @@ type Options struct {
 	RunsDir string
 	AsOf    string // YYYY-MM-DD
 	FailOn  model.Severity
-	Duck    duck.Options
+	// History, when set, is a break history file (store.HistoryColumns) the
+	// run starts from: first_seen, age_days, occurrences, reopened and the
+	// review columns come from it. The run keeps a copy as an input.
+	History string
+	// SigningKey, when set, is an ed25519 private key file: the run's
+	// run.json is signed with it (run.json.sig).
+	SigningKey string
+	Duck       duck.Options
 	Log     *slog.Logger
 }
 
@@ -66,7 +74,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fail.ConfigErr(err)
 	}
-	runID := runID(snap.ID, opts)
+	historyHash := ""
+	if opts.History != "" {
+		if historyHash, err = snapshot.HashFile(opts.History); err != nil {
+			return nil, fail.SourceErr(fmt.Errorf("break history: %w", err))
+		}
+	}
+	runID := runID(snap.ID, historyHash, opts)
+	link, err := evidence.LinkFor(opts.RunsDir, runID)
+	if err != nil {
+		return nil, fail.ConfigErr(err)
+	}
 	if err := os.MkdirAll(opts.RunsDir, 0o755); err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("runs folder: %w", err))
 	}
@@ -78,6 +96,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	stagingAbs, err := filepath.Abs(staging)
 	if err != nil {
 		return nil, err
+	}
+	if opts.History != "" {
+		if err := copyFile(opts.History, filepath.Join(stagingAbs, run.HistoryParquet)); err != nil {
+			return nil, fail.SourceErr(fmt.Errorf("break history: %w", err))
+		}
 	}
 	snapAbs, err := filepath.Abs(opts.SnapshotDir)
 	if err != nil {
@@ -113,7 +136,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		sum.Recons = append(sum.Recons, rc.sum)
 	}
-	if err := finishBreaks(ctx, db, opts.AsOf); err != nil {
+	history := ""
+	if opts.History != "" {
+		history = filepath.Join(stagingAbs, run.HistoryParquet)
+	}
+	if err := finishBreaks(ctx, db, opts.AsOf, history); err != nil {
 		return nil, err
 	}
 	if err := breakCounts(ctx, db, sum, opts.FailOn); err != nil {
@@ -122,8 +149,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := writeOutputs(ctx, db, stagingAbs); err != nil {
 		return nil, err
 	}
-	if err := writeRunFiles(stagingAbs, sum, snap, opts); err != nil {
+	if err := writeRunFiles(stagingAbs, sum, snap, historyHash, link, opts); err != nil {
 		return nil, err
+	}
+	if opts.SigningKey != "" {
+		if err := evidence.SignRun(stagingAbs, opts.SigningKey); err != nil {
+			return nil, fail.ConfigErr(err)
+		}
 	}
 	dir := filepath.Join(opts.RunsDir, runID)
 	if err := replaceDir(staging, dir); err != nil {
@@ -136,9 +168,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // runID is derived from the inputs, so the same inputs give the same run.
-func runID(snapshotID string, opts Options) string {
+func runID(snapshotID, historyHash string, opts Options) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", snapshotID, opts.Rules.Hash(), version.Version, opts.AsOf, opts.FailOn)
+	if historyHash != "" {
+		fmt.Fprintf(h, "history %s\n", historyHash)
+	}
 	return "r-" + strings.ReplaceAll(opts.AsOf, "-", "") + "-" + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
@@ -202,7 +237,8 @@ func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, 
 			partner_id VARCHAR, legal_entity VARCHAR, currency VARCHAR,
 			left_amount ` + model.Money + `, right_amount ` + model.Money + `, difference ` + model.Money + `,
 			first_seen DATE, age_days BIGINT, detail VARCHAR,
-			partner_name VARCHAR, left_origin VARCHAR, right_origin VARCHAR, fix_in VARCHAR, group_key VARCHAR)`,
+			partner_name VARCHAR, left_origin VARCHAR, right_origin VARCHAR, fix_in VARCHAR, group_key VARCHAR,
+			occurrences BIGINT, reopened BOOLEAN, review_status VARCHAR, review_owner VARCHAR, review_comment VARCHAR)`,
 		// grp is the match group of a many-sided match, NULL for one to one.
 		`CREATE TABLE pairs (recon VARCHAR, pass VARCHAR, lk BIGINT, rk BIGINT, grp VARCHAR, proposed BOOLEAN, score DECIMAL(9,4))`,
 		`CREATE TABLE matches (recon VARCHAR, pass VARCHAR, match_group VARCHAR, left_id VARCHAR, right_id VARCHAR,
@@ -257,14 +293,31 @@ func checkDeclaredColumns(ctx context.Context, db *sql.DB, r *rules.Rule, tables
 	return nil
 }
 
-// finishBreaks derives each break's stable id and its ageing fields. Until
-// the break store exists, a break is first seen in the run that reports it.
-func finishBreaks(ctx context.Context, db *sql.DB, asOf string) error {
-	q := `UPDATE breaks SET
+// finishBreaks derives each break's stable id and its ageing fields. A
+// break the history does not know is first seen in this run.
+func finishBreaks(ctx context.Context, db *sql.DB, asOf, history string) error {
+	stmts := []string{`UPDATE breaks SET
 		break_id = substr(sha256(concat_ws('|', recon, break_type, coalesce(left_id, ''), coalesce(right_id, ''), group_key)), 1, 16),
-		first_seen = CAST(? AS DATE), age_days = 0`
-	if _, err := db.ExecContext(ctx, q, asOf); err != nil {
-		return fmt.Errorf("finish breaks: %w", err)
+		first_seen = DATE ` + duck.Quote(asOf) + `, age_days = 0, occurrences = 1, reopened = false`}
+	if history != "" {
+		// A break that had been resolved and is back starts its review
+		// over: "fixed-in-source" or "accepted" no longer holds. Its owner
+		// and comment stay, for context.
+		stmts = append(stmts, `UPDATE breaks SET
+			first_seen = h.first_seen,
+			age_days = DATE `+duck.Quote(asOf)+` - h.first_seen,
+			occurrences = h.occurrences + 1,
+			reopened = h.resolved_on IS NOT NULL OR h.reopened,
+			review_status = CASE WHEN h.resolved_on IS NULL THEN h.review_status END,
+			review_owner = h.review_owner,
+			review_comment = h.review_comment
+		FROM read_parquet(`+duck.Quote(history)+`) h
+		WHERE breaks.break_id = h.break_id`)
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("finish breaks: %w", err)
+		}
 	}
 	var dups int64
 	if err := db.QueryRowContext(ctx, "SELECT count(*) - count(DISTINCT break_id) FROM breaks").Scan(&dups); err != nil {
@@ -303,7 +356,8 @@ func breakCounts(ctx context.Context, db *sql.DB, sum *run.Summary, failOn model
 }
 
 // outputColumns is breaks.csv's column list: DESIGN §6's, then traceability.
-var outputColumns = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin", "fix_in")
+var outputColumns = append(append([]string(nil), model.BreakColumns...), "partner_name", "left_origin", "right_origin", "fix_in",
+	"occurrences", "reopened", "review_status", "review_owner", "review_comment")
 
 // writeOutputs writes the break and match files, each ordered by a unique
 // key so they are byte-identical from run to run.
@@ -326,9 +380,13 @@ func writeOutputs(ctx context.Context, db *sql.DB, dir string) error {
 
 // writeRunFiles copies the rules, writes summary.json, and last run.json
 // with the hash of every other file.
-func writeRunFiles(dir string, sum *run.Summary, snap *snapshot.Manifest, opts Options) error {
+func writeRunFiles(dir string, sum *run.Summary, snap *snapshot.Manifest, historyHash string, link evidence.Link, opts Options) error {
 	m := &run.Manifest{RunID: sum.RunID, ToolVersion: version.Version, SchemaVersion: model.SchemaVersion,
-		SnapshotID: snap.ID, AsOf: opts.AsOf, FailOn: opts.FailOn.String(), RulesHash: opts.Rules.Hash()}
+		SnapshotID: snap.ID, AsOf: opts.AsOf, FailOn: opts.FailOn.String(), RulesHash: opts.Rules.Hash(),
+		PreviousRun: link.PreviousRun, PreviousManifestSHA256: link.PreviousManifestSHA256}
+	if historyHash != "" {
+		m.History = &run.FileDigest{File: run.HistoryParquet, SHA256: historyHash}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, run.RulesDir), 0o755); err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ const (
 	SummaryJSON    = "summary.json"
 	ManifestJSON   = "run.json"
 	RulesDir       = "rules"       // a copy of the rule files the run used
+	// HistoryParquet is the break history the run started from (exported
+	// from the break store): an input, like the snapshot.
+	HistoryParquet = "history.parquet"
 	ReportXLSX     = "report.xlsx" // written by report
 	AdjustDir      = "adjustments" // written by adjust
 )
@@ -41,7 +44,13 @@ type Manifest struct {
 	FailOn        string       `json:"fail_on"`
 	RulesHash     string       `json:"rules_hash"`
 	Rules         []FileDigest `json:"rules"`
-	Outputs       []FileDigest `json:"outputs"`
+	// History is the break history the run started from, when it had one.
+	History *FileDigest  `json:"history,omitempty"`
+	Outputs []FileDigest `json:"outputs"`
+	// The evidence chain: the run written before this one in the same runs
+	// folder and the SHA-256 of its run.json; empty for the first run.
+	PreviousRun            string `json:"previous_run,omitempty"`
+	PreviousManifestSHA256 string `json:"previous_manifest_sha256,omitempty"`
 }
 
 // FileDigest names a file (relative to the run directory) and its SHA-256.
@@ -134,6 +143,25 @@ type Break struct {
 	// FixIn is the dataset the rule says should be fixed (the side that is
 	// not authoritative); empty when a person decides.
 	FixIn string
+	// From the break store (the history the run was given): how many runs
+	// reported the break, whether it came back after being resolved, and
+	// the accountants' review columns carried over from earlier runs.
+	Occurrences   int64
+	Reopened      bool
+	ReviewStatus  string
+	ReviewOwner   string
+	ReviewComment string
+}
+
+// optionalColumns are break columns later versions added, with what a run
+// written before them reads as: old runs stay readable.
+var optionalColumns = []struct{ name, expr, absent string }{
+	{"fix_in", "coalesce(fix_in, '')", "''"},
+	{"occurrences", "coalesce(occurrences, 1)", "1"},
+	{"reopened", "coalesce(reopened, false)", "false"},
+	{"review_status", "coalesce(review_status, '')", "''"},
+	{"review_owner", "coalesce(review_owner, '')", "''"},
+	{"review_comment", "coalesce(review_comment, '')", "''"},
 }
 
 // ReadManifest reads dir/run.json.
@@ -181,16 +209,11 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("read breaks: %w (is this a run directory written by finrecon match?)", err)
 	}
-	// Runs written before fix_in existed have no such column.
-	fixIn := "''"
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet("+duck.Quote(path)+")) WHERE column_name = 'fix_in'").Scan(&n); err != nil {
-		return fmt.Errorf("read breaks %s: %w", path, err)
+	extra, err := optionalSelect(ctx, db, path)
+	if err != nil {
+		return err
 	}
-	if n > 0 {
-		fixIn = "coalesce(fix_in, '')"
-	}
-	q := "SELECT " + breakColumns + fixIn + " FROM read_parquet(" + duck.Quote(path) + ")"
+	q := "SELECT " + breakColumns + extra + " FROM read_parquet(" + duck.Quote(path) + ")"
 	if orderBy != "" {
 		q += " ORDER BY " + orderBy
 	}
@@ -208,7 +231,8 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 			&b.LeftSystem, &b.LeftID, &b.RightSystem, &b.RightID,
 			&b.PartnerID, &b.LegalEntity, &b.Currency,
 			&left, &right, &diff, &b.FirstSeen, &b.AgeDays, &b.Detail,
-			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin, &b.FixIn); err != nil {
+			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin, &b.FixIn,
+			&b.Occurrences, &b.Reopened, &b.ReviewStatus, &b.ReviewOwner, &b.ReviewComment); err != nil {
 			return fmt.Errorf("read breaks %s: %w", path, err)
 		}
 		b.LeftAmount = decimal.NullDecimal{Decimal: left.D, Valid: left.Valid}
@@ -219,6 +243,35 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 		}
 	}
 	return rows.Err()
+}
+
+// optionalSelect returns the SELECT list of optionalColumns for the breaks
+// file at path: each column it has, or the stand-in for one it lacks.
+func optionalSelect(ctx context.Context, db *sql.DB, path string) (string, error) {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet("+duck.Quote(path)+"))")
+	if err != nil {
+		return "", fmt.Errorf("read breaks %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return "", fmt.Errorf("read breaks %s: %w", path, err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read breaks %s: %w", path, err)
+	}
+	list := make([]string, len(optionalColumns))
+	for i, c := range optionalColumns {
+		list[i] = c.absent
+		if have[c.name] {
+			list[i] = c.expr
+		}
+	}
+	return strings.Join(list, ", "), nil
 }
 
 // LatestFile in a runs folder names the most recent run.
