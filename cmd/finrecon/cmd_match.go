@@ -13,6 +13,7 @@ import (
 	"github.com/finrecon/finrecon/internal/rules"
 	"github.com/finrecon/finrecon/internal/run"
 	"github.com/finrecon/finrecon/internal/snapshot"
+	"github.com/finrecon/finrecon/internal/store"
 )
 
 type matchOptions struct {
@@ -47,11 +48,13 @@ Without --config, give --snapshot, --rules and --out.
   finrecon match --snapshot snapshots/ --rules rules/ --out runs/ --fail-on medium`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := runMatch(cmd, g, opts)
-			if err != nil {
-				return err
+			rm := &runMetrics{path: opts.metricsFile, stages: stages{}}
+			res, err := runMatch(cmd, g, opts, rm)
+			if err == nil {
+				err = verdict(res.Summary)
 			}
-			return verdict(res.Summary)
+			rm.write(cmd.Context(), err, g.logger().Warn)
+			return err
 		},
 	}
 	addMatchFlags(cmd, opts)
@@ -73,7 +76,7 @@ func addMatchFlags(cmd *cobra.Command, opts *matchOptions) {
 	opts.duck.add(cmd)
 }
 
-func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions) (*match.Result, error) {
+func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions, rm *runMetrics) (*match.Result, error) {
 	day, err := asOf(opts.asOf)
 	if err != nil {
 		return nil, err
@@ -133,18 +136,28 @@ func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions) (*match.Result
 	}
 	mo := match.Options{SnapshotDir: dir, Rules: set, RunsDir: out, AsOf: day, FailOn: sev,
 		SigningKey: signingKey, Duck: opts.duck.options(), Log: g.logger()}
+	rm.snapshot = dir
 	if opts.noStore {
-		res, err := match.Run(cmd.Context(), mo)
-		if err != nil {
+		var res *match.Result
+		if err := rm.stages.time("match", func() (err error) {
+			res, err = match.Run(cmd.Context(), mo)
+			return err
+		}); err != nil {
 			return nil, err
 		}
+		rm.result = res
 		printRun(cmd.OutOrStdout(), res)
 		return res, nil
 	}
-	res, changes, err := matchWithHistory(cmd.Context(), storePath, mo)
-	if err != nil {
+	var res *match.Result
+	var changes *store.Changes
+	if err := rm.stages.time("match", func() (err error) {
+		res, changes, err = matchWithHistory(cmd.Context(), storePath, mo)
+		return err
+	}); err != nil {
 		return nil, err
 	}
+	rm.result = res
 	printRun(cmd.OutOrStdout(), res)
 	fmt.Fprintf(cmd.OutOrStdout(), "  history: %d new, %d still open, %d reopened, %d resolved since the previous run (store %s)\n",
 		changes.New, changes.Open, changes.Reopened, changes.Resolved, storePath)

@@ -24,39 +24,56 @@ says whether breaks at or above the failing severity were found.
   finrecon run --config /etc/finrecon.yaml --fail-on medium --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			day, err := asOf(opts.asOf)
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(opts.config)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			snap, err := extract.Run(cmd.Context(), extract.Options{Config: cfg, AsOf: day, Duck: opts.duck.options(), Log: g.logger()})
-			if err != nil {
-				return err
-			}
-			printSnapshot(w, snap.Dir, snap.Manifest)
-			opts.snapshot, opts.asOf = snap.Dir, day
-			res, err := runMatch(cmd, g, opts)
-			if err != nil {
-				return err
-			}
-			rep, err := report.Write(cmd.Context(), report.Options{RunDir: res.Dir})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "  report: %s\n", rep.Path)
-			adj, err := adjust.Build(cmd.Context(), adjust.Options{RunDir: res.Dir, Entities: cfg.Entities})
-			if err != nil {
-				return err
-			}
-			printAdjust(w, adj)
-			return verdict(res.Summary)
+			rm := &runMetrics{path: opts.metricsFile, stages: stages{}}
+			err := runAll(cmd, g, opts, rm)
+			rm.write(cmd.Context(), err, g.logger().Warn)
+			return err
 		},
 	}
 	addMatchFlags(cmd, opts)
 	cmd.MarkFlagRequired("config")
 	return cmd
+}
+
+// runAll is run's pipeline: extract, match, report, adjust, each timed.
+func runAll(cmd *cobra.Command, g *globals, opts *matchOptions, rm *runMetrics) error {
+	day, err := asOf(opts.asOf)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	var snap *extract.Result
+	if err := rm.stages.time("extract", func() (err error) {
+		snap, err = extract.Run(cmd.Context(), extract.Options{Config: cfg, AsOf: day, Duck: opts.duck.options(), Log: g.logger()})
+		return err
+	}); err != nil {
+		return err
+	}
+	printSnapshot(w, snap.Dir, snap.Manifest)
+	opts.snapshot, opts.asOf = snap.Dir, day
+	res, err := runMatch(cmd, g, opts, rm)
+	if err != nil {
+		return err
+	}
+	var rep *report.Result
+	if err := rm.stages.time("report", func() (err error) {
+		rep, err = report.Write(cmd.Context(), report.Options{RunDir: res.Dir})
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  report: %s\n", rep.Path)
+	var adj *adjust.Result
+	if err := rm.stages.time("adjust", func() (err error) {
+		adj, err = adjust.Build(cmd.Context(), adjust.Options{RunDir: res.Dir, Entities: cfg.Entities})
+		return err
+	}); err != nil {
+		return err
+	}
+	printAdjust(w, adj)
+	return verdict(res.Summary)
 }

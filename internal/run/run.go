@@ -298,3 +298,25 @@ func WriteLatest(runsDir, id string) error {
 	}
 	return os.Rename(tmp, filepath.Join(runsDir, LatestFile))
 }
+
+// OldestByRecon returns, per reconciliation of the run in dir, the age in
+// days of its oldest break (0 for a reconciliation without breaks is the
+// caller's to add).
+func OldestByRecon(ctx context.Context, db *sql.DB, dir string) (map[string]int64, error) {
+	path := filepath.Join(dir, BreaksParquet)
+	rows, err := db.QueryContext(ctx, "SELECT recon, max(age_days) FROM read_parquet("+duck.Quote(path)+") GROUP BY recon")
+	if err != nil {
+		return nil, fmt.Errorf("read breaks %s: %w", path, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var recon string
+		var age int64
+		if err := rows.Scan(&recon, &age); err != nil {
+			return nil, fmt.Errorf("read breaks %s: %w", path, err)
+		}
+		out[recon] = age
+	}
+	return out, rows.Err()
+}
