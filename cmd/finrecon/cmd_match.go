@@ -135,7 +135,7 @@ func runMatch(cmd *cobra.Command, g *globals, opts *matchOptions, rm *runMetrics
 		storePath = filepath.Join(out, defaultStore)
 	}
 	mo := match.Options{SnapshotDir: dir, Rules: set, RunsDir: out, AsOf: day, FailOn: sev,
-		SigningKey: signingKey, Duck: opts.duck.options(), Log: g.logger()}
+		SigningKey: signingKey, Duck: opts.duck.options(), Log: g.logger(), Progress: g.progress(g.stderr, "matched")}
 	rm.snapshot = dir
 	if opts.noStore {
 		var res *match.Result

@@ -49,7 +49,10 @@ type Options struct {
 	// run.json is signed with it (run.json.sig).
 	SigningKey string
 	Duck       duck.Options
-	Log     *slog.Logger
+	Log        *slog.Logger
+	// Progress, when set, is told after each reconciliation how many of
+	// the total are done (for a progress bar on a terminal).
+	Progress func(done, total int, recon string)
 }
 
 // Result is a finished run.
@@ -128,13 +131,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	sum := &run.Summary{RunID: runID, SnapshotID: snap.ID, AsOf: opts.AsOf, RulesHash: opts.Rules.Hash(), FailOn: opts.FailOn.String()}
-	for _, r := range opts.Rules.Rules {
+	for i, r := range opts.Rules.Rules {
 		log.Info("match recon", "recon", r.Recon, "left", r.Left.Dataset, "right", r.Right.Dataset)
 		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf}
 		if err := rc.run(ctx); err != nil {
 			return nil, classifyRuleError(err)
 		}
 		sum.Recons = append(sum.Recons, rc.sum)
+		if opts.Progress != nil {
+			opts.Progress(i+1, len(opts.Rules.Rules), r.Recon)
+		}
 	}
 	history := ""
 	if opts.History != "" {
