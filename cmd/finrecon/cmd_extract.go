@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/finrecon/finrecon/internal/config"
 	"github.com/finrecon/finrecon/internal/extract"
 	"github.com/finrecon/finrecon/internal/fail"
+	"github.com/finrecon/finrecon/internal/odoo"
 	"github.com/finrecon/finrecon/internal/snapshot"
 )
 
@@ -16,6 +18,7 @@ type extractOptions struct {
 	config string
 	out    string
 	asOf   string
+	full   bool
 	duck   duckFlags
 }
 
@@ -30,6 +33,11 @@ rows (file, line, column, reason) and manifest.json. Bad rows never stop the
 extraction; a missing or unreadable source does (exit 3), and no partial
 snapshot is left behind.
 
+A system with an odoo: connection is pulled first: only what changed since
+the last pull (--full: everything), into the system's mirror, from which its
+canonical files are written and then loaded like any other. A failed pull
+changes neither the mirror nor the snapshots (exit 3). See docs/odoo.md.
+
 ` + exitCodesHelp,
 		Example: `  finrecon extract --config fixtures/demo/finrecon.yaml
   finrecon extract --config finrecon.yaml --out /data/snapshots --as-of 2026-11-30`,
@@ -41,6 +49,7 @@ snapshot is left behind.
 	cmd.Flags().StringVar(&opts.config, "config", "", "config file (required)")
 	cmd.Flags().StringVar(&opts.out, "out", "", "snapshots folder (default: the config's snapshots:)")
 	cmd.Flags().StringVar(&opts.asOf, "as-of", "", "as-of date recorded in the manifest, YYYY-MM-DD (default: today, UTC)")
+	cmd.Flags().BoolVar(&opts.full, "full", false, "re-sync Odoo systems from scratch instead of pulling what changed since the last pull")
 	opts.duck.add(cmd)
 	cmd.MarkFlagRequired("config")
 	return cmd
@@ -53,6 +62,9 @@ func runExtract(cmd *cobra.Command, g *globals, opts *extractOptions) error {
 	}
 	cfg, err := loadConfig(opts.config)
 	if err != nil {
+		return err
+	}
+	if err := pullOdoo(cmd, g, cfg, opts.full); err != nil {
 		return err
 	}
 	res, err := extract.Run(cmd.Context(), extract.Options{Config: cfg, OutDir: opts.out, AsOf: day, Duck: opts.duck.options(), Log: g.logger()})
@@ -84,5 +96,55 @@ func printSnapshot(w io.Writer, dir string, m *snapshot.Manifest) {
 	}
 	if rejected > 0 {
 		fmt.Fprintf(w, "  %d rejected rows: finrecon snapshot show --rejects %s\n", rejected, dir)
+	}
+}
+
+// pullOdoo pulls every system that has an odoo: connection into its
+// canonical folder and points the system's dir there, so that extract
+// loads the pulled files like any folder of canonical files. A pull that
+// fails stops the extraction before any snapshot is written.
+func pullOdoo(cmd *cobra.Command, g *globals, cfg *config.Config, full bool) error {
+	for _, name := range cfg.OdooSystems() {
+		s, err := odoo.FromConfig(cfg, name)
+		if err != nil {
+			return fail.ConfigErr(err)
+		}
+		res, err := odoo.Extract(cmd.Context(), odoo.ExtractOptions{Settings: s, Full: full, Log: g.logger()})
+		if err != nil {
+			return fail.SourceErr(err)
+		}
+		printPull(cmd.OutOrStdout(), name, res)
+		sys := cfg.Systems[name]
+		sys.Dir = res.Dir
+		cfg.Systems[name] = sys
+	}
+	return nil
+}
+
+// printPull says what an Odoo pull read and wrote.
+func printPull(w io.Writer, system string, res *odoo.ExtractResult) {
+	kind := "incremental pull"
+	if res.Full {
+		kind = "full pull (" + res.FullReason + ")"
+	}
+	fmt.Fprintf(w, "odoo system %s: Odoo %s over %s, %s\n", system, res.Version, res.Protocol, kind)
+	for _, m := range res.Models {
+		fmt.Fprintf(w, "  %-20s pulled %d, removed %d, mirror %d\n", m.Model, m.Pulled, m.Removed, m.Total)
+	}
+	fmt.Fprintf(w, "  canonical files in %s: invoices %d, payments %d, journal_lines %d\n",
+		res.Dir, res.Rows["invoices"], res.Rows["payments"], res.Rows["journal_lines"])
+	if n := len(res.UnmappedPartners); n > 0 {
+		names := make([]string, 0, min(n, 5))
+		for _, p := range res.UnmappedPartners[:min(n, 5)] {
+			names = append(names, fmt.Sprintf("%d %s", p.ID, p.Name))
+		}
+		more := ""
+		if n > 5 {
+			more = fmt.Sprintf(", and %d more", n-5)
+		}
+		fmt.Fprintf(w, "  %d partners have no partner key: their rows carry partner_id odoo:<id> (%s%s)\n", n, strings.Join(names, "; "), more)
+	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warning)
 	}
 }

@@ -48,6 +48,9 @@ func runAll(cmd *cobra.Command, g *globals, opts *matchOptions, rm *runMetrics) 
 	w := cmd.OutOrStdout()
 	var snap *extract.Result
 	if err := rm.stages.time("extract", func() (err error) {
+		if err = pullOdoo(cmd, g, cfg, false); err != nil {
+			return err
+		}
 		snap, err = extract.Run(cmd.Context(), extract.Options{Config: cfg, AsOf: day, Duck: opts.duck.options(), Log: g.logger()})
 		return err
 	}); err != nil {

@@ -15,6 +15,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/finrecon/finrecon/internal/odoo/odootest"
 )
 
 func TestMain(m *testing.M) {
@@ -34,7 +37,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("REPO", root)
 			return nil
 		},
-		Cmds:          map[string]func(ts *testscript.TestScript, neg bool, args []string){"corrupt": corrupt, "latest": latest, "exits": exits, "promparse": promparse},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"corrupt": corrupt, "latest": latest, "exits": exits, "promparse": promparse,
+			"xlsxedit": xlsxedit, "xlsxget": xlsxget, "fakeodoo": fakeodoo, "subst": subst},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
 }
@@ -110,7 +114,7 @@ func fileExists(p string) bool {
 // scriptEnv is the environment testscript gives its exec commands.
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "REPO"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "REPO", "FINRECON_ODOO_KEY"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	// testscript.Main runs the registered command when the binary is
@@ -150,4 +154,97 @@ func promparse(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	sort.Strings(lines)
 	fmt.Fprintln(ts.Stdout(), strings.Join(lines, "\n"))
+}
+
+// xlsxedit FILE SHEET BREAK_ID HEADER=VALUE... edits the row of BREAK_ID on
+// SHEET (found in the column headed break_id) as an accountant would in
+// Excel, addressing columns by their header. xlsxget FILE SHEET BREAK_ID
+// HEADER prints a cell.
+func xlsxedit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 {
+		ts.Fatalf("usage: xlsxedit FILE SHEET BREAK_ID HEADER=VALUE...")
+	}
+	path := ts.MkAbs(args[0])
+	f, err := excelize.OpenFile(path)
+	ts.Check(err)
+	defer f.Close()
+	for _, kv := range args[3:] {
+		header, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			ts.Fatalf("xlsxedit: %q is not HEADER=VALUE", kv)
+		}
+		ts.Check(f.SetCellStr(args[1], xlsxCell(ts, f, args[1], args[2], header), value))
+	}
+	ts.Check(f.Save())
+}
+
+func xlsxget(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: xlsxget FILE SHEET BREAK_ID HEADER")
+	}
+	f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	v, err := f.GetCellValue(args[1], xlsxCell(ts, f, args[1], args[2], args[3]))
+	ts.Check(err)
+	fmt.Fprintln(ts.Stdout(), v)
+}
+
+// xlsxCell finds the cell of header's column in the row of breakID.
+func xlsxCell(ts *testscript.TestScript, f *excelize.File, sheet, breakID, header string) string {
+	rows, err := f.GetRows(sheet)
+	ts.Check(err)
+	if len(rows) == 0 {
+		ts.Fatalf("sheet %s is empty", sheet)
+	}
+	col, idCol := -1, -1
+	for i, h := range rows[0] {
+		switch h {
+		case header:
+			col = i
+		case "break_id":
+			idCol = i
+		}
+	}
+	if col < 0 || idCol < 0 {
+		ts.Fatalf("sheet %s: no column headed %q or break_id in %q", sheet, header, rows[0])
+	}
+	for r, row := range rows {
+		if idCol < len(row) && row[idCol] == breakID {
+			name, err := excelize.CoordinatesToCellName(col+1, r+1)
+			ts.Check(err)
+			return name
+		}
+	}
+	ts.Fatalf("sheet %s: no row with break_id %s", sheet, breakID)
+	return ""
+}
+
+// fakeodoo VERSION starts an Odoo that answers as the recorded VERSION
+// (17.0, 18.0 or 19.0; see internal/odoo/odootest) for the rest of the
+// script, and sets $ODOO_URL, $ODOO_DB and $FINRECON_ODOO_KEY (the key of
+// its integration user). The finrecon subprocesses reach it over HTTP.
+func fakeodoo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: fakeodoo VERSION")
+	}
+	s, err := odootest.Start(filepath.Join(ts.Getenv("REPO"), "internal", "odoo", "testdata"), args[0])
+	ts.Check(err)
+	ts.Defer(s.Close)
+	ts.Setenv("ODOO_URL", s.URL)
+	ts.Setenv("ODOO_DB", s.DB)
+	ts.Setenv("FINRECON_ODOO_KEY", odootest.AdminKey)
+}
+
+// subst FILE replaces $VAR and ${VAR} in FILE with the script's
+// variables, for config files that need a value known only at run time
+// (such as $ODOO_URL).
+func subst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: subst FILE")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
 }

@@ -124,7 +124,7 @@ writes break reports (CSV, Excel) and balanced adjustment batches for Odoo.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newExtractCmd(g), newSnapshotCmd(g), newMatchCmd(g), newReportCmd(g),
-		newAdjustCmd(g), newRunCmd(g), newRulesCmd(g), newVersionCmd(),
+		newAdjustCmd(g), newPostCmd(g), newRunCmd(g), newRulesCmd(g), newVersionCmd(),
 		newReplayCmd(g), newVerifyCmd(g), newKeygenCmd(),
 	)
 	return root

@@ -51,6 +51,9 @@ type System struct {
 	// they import with no mapping.
 	Dir     string   `yaml:"dir"`
 	Sources []Source `yaml:"sources"`
+	// Odoo, when set, is pulled by extract into canonical files that then
+	// load as the system's dir (see odoo.go).
+	Odoo *Odoo `yaml:"odoo"`
 }
 
 // Source is one file mapped into one canonical table.
@@ -141,6 +144,9 @@ func (c *Config) AllSources() ([]Source, error) {
 	var out []Source
 	for _, name := range c.SystemNames() {
 		sys := c.Systems[name]
+		if sys.Odoo != nil && sys.Dir == "" {
+			return nil, fmt.Errorf("config: system %s: its odoo: connection has not been pulled; finrecon extract and finrecon run pull it before extracting", name)
+		}
 		if sys.Dir != "" {
 			found, err := discover(name, c.Path(sys.Dir))
 			if err != nil {
@@ -244,8 +250,14 @@ func (v *validator) config(c *Config) {
 		if !model.ValidIdent(name) {
 			v.errorf(sysNode, "system %q: use lower-case letters, digits and _", name)
 		}
-		if sys.Dir == "" && len(sys.Sources) == 0 {
-			v.errorf(sysNode, "system %s: give a dir of canonical files or a list of sources", name)
+		if sys.Dir == "" && len(sys.Sources) == 0 && sys.Odoo == nil {
+			v.errorf(sysNode, "system %s: give a dir of canonical files, a list of sources or an odoo: connection", name)
+		}
+		if sys.Odoo != nil {
+			if sys.Dir != "" {
+				v.errorf(find(v.root, "systems", name, "dir"), "system %s: give dir or odoo, not both: the odoo connection writes the system's canonical files itself", name)
+			}
+			v.odoo(name, sys.Odoo, find(v.root, "systems", name, "odoo"))
 		}
 		srcNodes := find(v.root, "systems", name, "sources")
 		for i := range sys.Sources {
