@@ -125,7 +125,7 @@ writes break reports (CSV, Excel) and balanced adjustment batches for Odoo.
 	root.AddCommand(
 		newExtractCmd(g), newSnapshotCmd(g), newMatchCmd(g), newReportCmd(g),
 		newAdjustCmd(g), newPostCmd(g), newRunCmd(g), newRulesCmd(g), newVersionCmd(),
-		newReplayCmd(g), newVerifyCmd(g), newKeygenCmd(),
+		newReplayCmd(g), newVerifyCmd(g), newKeygenCmd(), newReviewCmd(g),
 	)
 	return root
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -21,16 +20,30 @@ var severityFills = map[string][2]string{ // fill, font colour
 	"medium":   {"FFEB9C", "9C5700"},
 }
 
+// Fills that tell an accountant where to type: Excel's light "input" yellow
+// for the review cells, a stronger one for their headers, and grey for the
+// headers of the columns that are the run's and must not change.
+const (
+	editableFill       = "FFF2CC"
+	editableHeaderFill = "FFD966"
+	headerFill         = "D9D9D9"
+)
+
 // styles holds the workbook's cell styles. Money styles are made on first use,
 // one per number of decimals.
 type styles struct {
-	f        *excelize.File
-	title    int
-	bold     int
-	date     int
-	percent  int
-	severity map[string]int // by severity name; absent means no highlight
-	money    map[int32]int  // by decimals
+	f              *excelize.File
+	title          int
+	bold           int
+	section        int // a section title on the Summary and About sheets
+	header         int // a recon sheet's header over the run's columns
+	editableHeader int // a recon sheet's header over a review column
+	editable       int // a review cell
+	wrap           int // long text on the About sheet
+	date           int
+	percent        int
+	severity       map[string]int // by severity name; absent means no highlight
+	money          map[int32]int  // by decimals
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -42,6 +55,11 @@ func newStyles(f *excelize.File) (*styles, error) {
 	}{
 		{&st.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
 		{&st.bold, excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&st.section, excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}}},
+		{&st.header, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: solid(headerFill)}},
+		{&st.editableHeader, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: solid(editableHeaderFill)}},
+		{&st.editable, excelize.Style{Fill: solid(editableFill)}},
+		{&st.wrap, excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&st.date, excelize.Style{CustomNumFmt: &dateFmt}},
 		{&st.percent, excelize.Style{NumFmt: 10}}, // 0.00%
 	}
@@ -57,16 +75,18 @@ func newStyles(f *excelize.File) (*styles, error) {
 		if !ok {
 			continue
 		}
-		id, err := f.NewStyle(&excelize.Style{
-			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
-			Font: &excelize.Font{Color: colors[1]},
-		})
+		id, err := f.NewStyle(&excelize.Style{Fill: solid(colors[0]), Font: &excelize.Font{Color: colors[1]}})
 		if err != nil {
 			return nil, err
 		}
 		st.severity[sev] = id
 	}
 	return st, nil
+}
+
+// solid is a plain fill of one colour.
+func solid(color string) excelize.Fill {
+	return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}}
 }
 
 // forMoney returns the style of an amount in currency: a thousands separator
@@ -95,14 +115,4 @@ func moneyFormat(dec int32) string {
 		return "#,##0"
 	}
 	return "#,##0." + strings.Repeat("0", int(dec))
-}
-
-// moneyStyleIDs returns the ids of the money styles as they appear in a
-// cell's s attribute.
-func (st *styles) moneyStyleIDs() map[string]bool {
-	ids := make(map[string]bool, len(st.money))
-	for _, id := range st.money {
-		ids[strconv.Itoa(id)] = true
-	}
-	return ids
 }

@@ -1,33 +1,35 @@
 package report
 
-// Why this file exists. excelize's StreamWriter (v2.11.1, stream.go
-// setCellValFunc) writes a numeric cell only from Go integers, floats,
-// durations and times; a string, a []byte, or any other type (a
-// fmt.Stringer included, via fmt.Sprint) becomes an inline string. So an
-// amount like 1234.5678 could reach a numeric cell only through float64,
-// which our code never holds money in. Instead the breaks writer puts the
-// decimal's exact digits in an inline-string cell with a money style, and the
-// package writer below rewrites exactly those cells, on their way into the
-// file, to numeric cells with the same digits:
+// Why this file exists. excelize writes the workbook's parts through the
+// package writer below, which does four things on their way into the file:
 //
-//	<c r="N2" s="7" t="inlineStr"><is><t>1234.5678</t></is></c>
-//	<c r="N2" s="7" t="n"><v>1234.5678</v></c>
-//
-// Markup cannot be forged by cell text (excelize escapes it), and the money
-// styles are used by no other cell, so the rewrite touches nothing else.
-//
-// The package writer also fixes the order of the parts: excelize writes
-// streamed sheets in Go map order, which would make two reports of the same
-// run differ byte for byte once breaks roll over to a second sheet.
+//   - It splices the rows of each recon sheet, which rowEncoder wrote and
+//     a rowSpool compressed (rows.go, spool.go), into the sheet's frame,
+//     just before </sheetData>. The frame excelize wrote holds the header
+//     row only.
+//   - It compresses for speed: a million-break workbook is about 1.5 GB of
+//     XML, and deflate's fastest level compressed our rows four times faster
+//     than the default level, for a file about 30% larger (144 MB of rows:
+//     0.7 s and 18 MB against 2.8 s and 14 MB).
+//   - It writes the archive straight to the output file. excelize's Write
+//     builds the whole file in a bytes.Buffer before copying it out, which
+//     for a million breaks is hundreds of megabytes of memory; the package
+//     writer leaves that buffer empty.
+//   - It fixes what excelize leaves in Go map order, which would make two
+//     workbooks of the same run differ byte for byte: the order of the parts
+//     (streamed sheets are written in map order) and the order of the
+//     Default entries of [Content_Types].xml (a chart adds the image
+//     extensions a drawing may hold from a map).
 
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -36,27 +38,33 @@ import (
 
 // packageWriter is the excelize.ZipWriter a report is saved through. Parts are
 // compressed into a spool archive next to the report, then copied without
-// recompressing into the real one in reverse name order (excelize's own order
-// for the parts it does not stream).
+// recompressing into out in reverse name order (excelize's own order for the
+// parts it does not stream).
 type packageWriter struct {
-	dir   string          // where the spool goes
-	money map[string]bool // money style ids, as in a cell's s attribute
-	out   io.Writer
+	dir  string               // where the spool goes
+	rows map[string]*rowSpool // rows to splice, by worksheet part name
+	out  io.Writer            // the workbook file
 
 	spool *os.File
 	zw    *zip.Writer
-	part  *moneyCells // the worksheet being written, if any
+	part  rewriter // the part being rewritten, if any
 }
 
-func newPackageWriter(dir string, money map[string]bool) *packageWriter {
-	return &packageWriter{dir: dir, money: money}
+// rewriter is a part rewritten on its way into the archive; flush writes
+// what it still holds once the part is complete.
+type rewriter interface {
+	io.Writer
+	flush() error
 }
 
-// bind is the function excelize calls to get its zip writer.
-func (p *packageWriter) bind(w io.Writer) excelize.ZipWriter {
-	p.out = w
-	return p
+func newPackageWriter(dir string, rows map[string]*rowSpool, out io.Writer) *packageWriter {
+	return &packageWriter{dir: dir, rows: rows, out: out}
 }
+
+// bind is the function excelize calls to get its zip writer. w is the
+// in-memory buffer excelize would copy to the file afterwards; it is left
+// empty, the archive goes to p.out.
+func (p *packageWriter) bind(io.Writer) excelize.ZipWriter { return p }
 
 // Create starts the part called name.
 func (p *packageWriter) Create(name string) (io.Writer, error) {
@@ -69,13 +77,20 @@ func (p *packageWriter) Create(name string) (io.Writer, error) {
 			return nil, err
 		}
 		p.spool, p.zw = f, zip.NewWriter(f)
+		p.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+	}
+	if rows, ok := p.rows[name]; ok {
+		p.part = &splice{zw: p.zw, name: name, rows: rows}
+		return p.part, nil
 	}
 	w, err := p.zw.Create(name)
 	if err != nil {
 		return nil, err
 	}
-	if ok, _ := path.Match("xl/worksheets/*.xml", name); ok {
-		p.part = &moneyCells{w: w, money: p.money}
+	if name == contentTypesPart {
+		p.part = &contentTypes{w: w}
 		return p.part, nil
 	}
 	return w, nil
@@ -142,109 +157,126 @@ func copySorted(out *zip.Writer, f *os.File) error {
 	return nil
 }
 
-// moneyCells rewrites a worksheet's XML, row by row as it streams through:
-// see the comment at the top of this file. It holds at most one incomplete
-// row besides the bytes of the current Write.
-type moneyCells struct {
-	w       io.Writer
-	money   map[string]bool
-	pending []byte // the start of a row not yet complete
-	out     []byte // reused rewrite buffer
+// splice holds a recon sheet's frame, which is small (its rows are not in
+// it), until it is complete, then writes the sheet's zip entry: the frame's
+// head up to </sheetData>, the compressed rows, the frame's tail.
+type splice struct {
+	zw    *zip.Writer
+	name  string
+	rows  *rowSpool
+	frame bytes.Buffer
 }
 
-var rowEnd = []byte("</row>")
+var sheetDataEnd = []byte("</sheetData>")
 
-func (m *moneyCells) Write(p []byte) (int, error) {
-	end := bytes.LastIndex(p, rowEnd)
-	if end < 0 {
-		m.pending = append(m.pending, p...)
-		return len(p), nil
-	}
-	end += len(rowEnd)
-	complete := p[:end]
-	if len(m.pending) > 0 {
-		m.pending = append(m.pending, complete...)
-		complete = m.pending
-	}
-	if err := m.emit(complete); err != nil {
-		return 0, err
-	}
-	m.pending = append(m.pending[:0], p[end:]...)
-	return len(p), nil
-}
+func (s *splice) Write(p []byte) (int, error) { return s.frame.Write(p) }
 
-// flush writes what is left once the part is complete.
-func (m *moneyCells) flush() error {
-	err := m.emit(m.pending)
-	m.pending = m.pending[:0]
+func (s *splice) flush() error {
+	frame := s.frame.Bytes()
+	at := bytes.LastIndex(frame, sheetDataEnd)
+	if at < 0 {
+		return errors.New("report: a recon sheet has no </sheetData> to put its rows before")
+	}
+	if err := s.rows.finish(); err != nil {
+		return err
+	}
+	head, tail := frame[:at], frame[at:]
+	headZ, err := deflate(head, false)
+	if err != nil {
+		return err
+	}
+	tailZ, err := deflate(tail, true)
+	if err != nil {
+		return err
+	}
+	crc := crc32.ChecksumIEEE(head)
+	crc = crc32Combine(crc, s.rows.crc, s.rows.size)
+	crc = crc32Combine(crc, crc32.ChecksumIEEE(tail), int64(len(tail)))
+	w, err := s.zw.CreateRaw(&zip.FileHeader{
+		Name:               s.name,
+		Method:             zip.Deflate,
+		CRC32:              crc,
+		CompressedSize64:   uint64(len(headZ)) + uint64(s.rows.compressed) + uint64(len(tailZ)),
+		UncompressedSize64: uint64(len(head)) + uint64(s.rows.size) + uint64(len(tail)),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(headZ); err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, io.NewSectionReader(s.rows.file, 0, s.rows.compressed)); err != nil {
+		return err
+	}
+	_, err = w.Write(tailZ)
 	return err
 }
 
-func (m *moneyCells) emit(b []byte) error {
-	m.out = rewriteMoney(m.out[:0], b, m.money)
-	_, err := m.w.Write(m.out)
+// deflate compresses b as one segment of a deflate stream: the last one
+// (final) or one that more segments follow (a sync flush).
+func deflate(b []byte, final bool) ([]byte, error) {
+	var out bytes.Buffer
+	fw, err := flate.NewWriter(&out, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fw.Write(b); err != nil {
+		return nil, err
+	}
+	if final {
+		err = fw.Close()
+	} else {
+		err = fw.Flush()
+	}
+	return out.Bytes(), err
+}
+
+// contentTypesPart is the package's list of content types.
+const contentTypesPart = "[Content_Types].xml"
+
+// contentTypes holds [Content_Types].xml, which is small, until it is
+// complete, then writes it with its Default entries sorted.
+type contentTypes struct {
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+func (c *contentTypes) Write(p []byte) (int, error) { return c.buf.Write(p) }
+
+func (c *contentTypes) flush() error {
+	_, err := c.w.Write(sortDefaults(c.buf.Bytes()))
 	return err
 }
 
 var (
-	cellOpen   = []byte(`<c r="`)
-	styleAttr  = []byte(` s="`)
-	inlineOpen = []byte(` t="inlineStr"><is><t>`)
-	inlineEnd  = []byte(`</t></is></c>`)
-	quote      = []byte(`"`)
+	defaultOpen  = []byte("<Default ")
+	defaultClose = []byte("</Default>")
 )
 
-// rewriteMoney appends src to dst with every money cell made numeric.
-func rewriteMoney(dst, src []byte, money map[string]bool) []byte {
-	for {
-		i := bytes.Index(src, cellOpen)
-		if i < 0 {
-			return append(dst, src...)
+// sortDefaults returns b with its run of <Default …></Default> elements in
+// byte order; b unchanged if they are not written that way, one after the
+// other.
+func sortDefaults(b []byte) []byte {
+	start := bytes.Index(b, defaultOpen)
+	end := bytes.LastIndex(b, defaultClose)
+	if start < 0 || end < start {
+		return b
+	}
+	end += len(defaultClose)
+	elems := bytes.SplitAfter(b[start:end], defaultClose)
+	elems = elems[:len(elems)-1] // SplitAfter leaves an empty last piece
+	for _, e := range elems {
+		if !bytes.HasPrefix(e, defaultOpen) || bytes.Count(e, defaultOpen) != 1 {
+			return b
 		}
-		dst = append(dst, src[:i]...)
-		src = src[i:]
-		ref, style, value, n, ok := parseMoneyCell(src, money)
-		if !ok {
-			dst = append(dst, cellOpen...)
-			src = src[len(cellOpen):]
-			continue
-		}
-		dst = append(dst, cellOpen...)
-		dst = append(dst, ref...)
-		dst = append(dst, `" s="`...)
-		dst = append(dst, style...)
-		dst = append(dst, `" t="n"><v>`...)
-		dst = append(dst, value...)
-		dst = append(dst, `</v></c>`...)
-		src = src[n:]
 	}
-}
-
-// parseMoneyCell parses, at the start of b, a cell the way the stream writer
-// writes a money amount: <c r="REF" s="STYLE" t="inlineStr"><is><t>DIGITS</t></is></c>,
-// where STYLE is a money style and DIGITS a plain decimal. n is the cell's
-// length in bytes.
-func parseMoneyCell(b []byte, money map[string]bool) (ref, style, value []byte, n int, ok bool) {
-	rest, ok := bytes.CutPrefix(b, cellOpen)
-	if !ok {
-		return
+	slices.SortFunc(elems, bytes.Compare)
+	out := make([]byte, 0, len(b))
+	out = append(out, b[:start]...)
+	for _, e := range elems {
+		out = append(out, e...)
 	}
-	if ref, rest, ok = bytes.Cut(rest, quote); !ok {
-		return
-	}
-	if rest, ok = bytes.CutPrefix(rest, styleAttr); !ok {
-		return
-	}
-	if style, rest, ok = bytes.Cut(rest, quote); !ok || !money[string(style)] {
-		return nil, nil, nil, 0, false
-	}
-	if rest, ok = bytes.CutPrefix(rest, inlineOpen); !ok {
-		return
-	}
-	if value, rest, ok = bytes.Cut(rest, inlineEnd); !ok || !isDecimal(value) {
-		return nil, nil, nil, 0, false
-	}
-	return ref, style, value, len(b) - len(rest), true
+	return append(out, b[end:]...)
 }
 
 // isDecimal reports whether b is a plain decimal number: an optional minus,

@@ -1,54 +1,17 @@
 package report
 
 import (
+	"archive/zip"
 	"bytes"
+	"context"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func TestMoneyCells(t *testing.T) {
-	money := map[string]bool{"7": true}
-	in := `<sheetData><row r="2">` +
-		`<c r="N2" s="7" t="inlineStr"><is><t>-1234.5678</t></is></c>` + // money: rewritten
-		`<c r="O2" s="7" t="inlineStr"><is><t>100</t></is></c>` + // money: rewritten
-		`<c r="P2" s="8" t="inlineStr"><is><t>42.5</t></is></c>` + // other style: kept
-		`<c r="Q2" t="inlineStr"><is><t>42.5</t></is></c>` + // no style: kept
-		`<c r="R2" s="7" t="inlineStr"><is><t>1e5</t></is></c>` + // not a plain decimal: kept
-		`<c r="S2" s="7" t="inlineStr"><is><t>.5</t></is></c>` + // not a plain decimal: kept
-		`<c r="T2" s="77" t="inlineStr"><is><t>5</t></is></c>` + // style 77 is not 7: kept
-		`<c r="U2" t="inlineStr"><is><t>&lt;c r=&#34;V2&#34; s=&#34;7&#34;</t></is></c>` + // text: kept
-		`</row><row r="3"><c r="N3" s="7" t="inlineStr"><is><t>0.0001</t></is></c></row></sheetData>`
-	want := `<sheetData><row r="2">` +
-		`<c r="N2" s="7" t="n"><v>-1234.5678</v></c>` +
-		`<c r="O2" s="7" t="n"><v>100</v></c>` +
-		`<c r="P2" s="8" t="inlineStr"><is><t>42.5</t></is></c>` +
-		`<c r="Q2" t="inlineStr"><is><t>42.5</t></is></c>` +
-		`<c r="R2" s="7" t="inlineStr"><is><t>1e5</t></is></c>` +
-		`<c r="S2" s="7" t="inlineStr"><is><t>.5</t></is></c>` +
-		`<c r="T2" s="77" t="inlineStr"><is><t>5</t></is></c>` +
-		`<c r="U2" t="inlineStr"><is><t>&lt;c r=&#34;V2&#34; s=&#34;7&#34;</t></is></c>` +
-		`</row><row r="3"><c r="N3" s="7" t="n"><v>0.0001</v></c></row></sheetData>`
-
-	// Whatever the size of the writes, a cell split across them is rewritten.
-	for _, size := range []int{1, 2, 7, 64, len(in)} {
-		var out bytes.Buffer
-		m := &moneyCells{w: &out, money: money}
-		for p := []byte(in); len(p) > 0; {
-			n := min(size, len(p))
-			if _, err := m.Write(p[:n]); err != nil {
-				t.Fatal(err)
-			}
-			p = p[n:]
-		}
-		if err := m.flush(); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, out.String()); diff != "" {
-			t.Errorf("writes of %d bytes (-want +got):\n%s", size, diff)
-		}
-	}
-}
 
 func TestIsDecimal(t *testing.T) {
 	got := map[string]bool{}
@@ -61,5 +24,72 @@ func TestIsDecimal(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("isDecimal (-want +got):\n%s", diff)
+	}
+}
+
+func TestSortDefaults(t *testing.T) {
+	in := `<Types><Default Extension="xml" ContentType="a"></Default><Default Extension="png" ContentType="b"></Default>` +
+		`<Default Extension="gif" ContentType="c"></Default><Override PartName="/x"></Override></Types>`
+	want := `<Types><Default Extension="gif" ContentType="c"></Default><Default Extension="png" ContentType="b"></Default>` +
+		`<Default Extension="xml" ContentType="a"></Default><Override PartName="/x"></Override></Types>`
+	if diff := cmp.Diff(want, string(sortDefaults([]byte(in)))); diff != "" {
+		t.Errorf("sortDefaults (-want +got):\n%s", diff)
+	}
+	// Elements written otherwise are left alone.
+	odd := `<Types><Default Extension="xml"/><Default Extension="png"></Default></Types>`
+	if got := string(sortDefaults([]byte(odd))); got != odd {
+		t.Errorf("sortDefaults changed %s to %s", odd, got)
+	}
+}
+
+func TestCRC32Combine(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, sizes := range [][2]int{{0, 0}, {0, 5}, {5, 0}, {1, 1}, {1000, 3}, {7, 1 << 16}, {12345, 54321}} {
+		a, b := make([]byte, sizes[0]), make([]byte, sizes[1])
+		for i := range a {
+			a[i] = byte(rnd.Uint32())
+		}
+		for i := range b {
+			b[i] = byte(rnd.Uint32())
+		}
+		want := crc32.ChecksumIEEE(append(append([]byte(nil), a...), b...))
+		if got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))); got != want {
+			t.Errorf("sizes %v: crc32Combine = %08x, want %08x", sizes, got, want)
+		}
+	}
+}
+
+// TestWorkbookArchive reads every part of a workbook, rolled over to several
+// sheets, through archive/zip, which checks each part's CRC-32 and sizes:
+// the spliced recon sheets must be valid entries, not only ones excelize
+// tolerates.
+func TestWorkbookArchive(t *testing.T) {
+	dir := writeFixture(t, fixtureSummary, fixtureBreaks)
+	res, err := Write(context.Background(), Options{RunDir: dir, MaxRowsPerSheet: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zip.OpenReader(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sheets int
+	for _, f := range r.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		}
+		if strings.HasPrefix(f.Name, "xl/worksheets/sheet") && bytes.Contains(data, []byte(`<c r="A2" t="inlineStr"><is><t>b-00`)) {
+			sheets++
+		}
+	}
+	if sheets != 6 { // one break per recon sheet
+		t.Errorf("%d sheets with a break on row 2, want 6", sheets)
 	}
 }
