@@ -204,6 +204,10 @@ const breakColumns = `break_id, recon, coalesce(pass, ''), break_type, severity,
 // streaming so that memory stays bounded. orderBy, when not empty, is a SQL
 // ORDER BY list over the break columns (e.g. "abs(difference) DESC NULLS LAST,
 // break_id"); the default is the file's order.
+//
+// duckdb-go materialises a query's whole result before the first row, so
+// in file order breaks are read in batches of row numbers: memory follows
+// the batch, not the run. An ordered read is one query.
 func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn func(*Break) error) error {
 	path := filepath.Join(dir, BreaksParquet)
 	if _, err := os.Stat(path); err != nil {
@@ -213,17 +217,32 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 	if err != nil {
 		return err
 	}
-	q := "SELECT " + breakColumns + extra + " FROM read_parquet(" + duck.Quote(path) + ")"
+	src := "read_parquet(" + duck.Quote(path) + ", file_row_number = true)"
+	q := "SELECT " + breakColumns + extra + " FROM " + src
 	if orderBy != "" {
-		q += " ORDER BY " + orderBy
+		_, err := eachBreakIn(ctx, db, path, q+" ORDER BY "+orderBy, fn)
+		return err
 	}
-	// Without orderBy, rows come in file order, which match wrote sorted
-	// (recon, break_type, break_id): no sort, so memory stays flat.
+	for start := int64(0); ; start += breakBatch {
+		n, err := eachBreakIn(ctx, db, path, fmt.Sprintf("%s WHERE file_row_number >= %d AND file_row_number < %d ORDER BY file_row_number",
+			q, start, start+breakBatch), fn)
+		if err != nil || n < breakBatch {
+			return err
+		}
+	}
+}
+
+// breakBatch is how many breaks EachBreak holds at once.
+const breakBatch = 100_000
+
+// eachBreakIn calls fn for each break q selects and returns how many.
+func eachBreakIn(ctx context.Context, db *sql.DB, path, q string, fn func(*Break) error) (int64, error) {
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
-		return fmt.Errorf("read breaks %s: %w", path, err)
+		return 0, fmt.Errorf("read breaks %s: %w", path, err)
 	}
 	defer rows.Close()
+	var n int64
 	for rows.Next() {
 		var b Break
 		var left, right, diff duck.Decimal
@@ -233,16 +252,17 @@ func EachBreak(ctx context.Context, db *sql.DB, dir string, orderBy string, fn f
 			&left, &right, &diff, &b.FirstSeen, &b.AgeDays, &b.Detail,
 			&b.PartnerName, &b.LeftOrigin, &b.RightOrigin, &b.FixIn,
 			&b.Occurrences, &b.Reopened, &b.ReviewStatus, &b.ReviewOwner, &b.ReviewComment); err != nil {
-			return fmt.Errorf("read breaks %s: %w", path, err)
+			return n, fmt.Errorf("read breaks %s: %w", path, err)
 		}
 		b.LeftAmount = decimal.NullDecimal{Decimal: left.D, Valid: left.Valid}
 		b.RightAmount = decimal.NullDecimal{Decimal: right.D, Valid: right.Valid}
 		b.Difference = decimal.NullDecimal{Decimal: diff.D, Valid: diff.Valid}
+		n++
 		if err := fn(&b); err != nil {
-			return err
+			return n, err
 		}
 	}
-	return rows.Err()
+	return n, rows.Err()
 }
 
 // optionalSelect returns the SELECT list of optionalColumns for the breaks
