@@ -25,7 +25,7 @@ const (
 	MatchesParquet = "matches.parquet"
 	SummaryJSON    = "summary.json"
 	ManifestJSON   = "run.json"
-	RulesDir       = "rules"       // a copy of the rule files the run used
+	RulesDir       = "rules" // a copy of the rule files the run used
 	// HistoryParquet is the break history the run started from (exported
 	// from the break store): an input, like the snapshot.
 	HistoryParquet = "history.parquet"
