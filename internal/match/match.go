@@ -133,7 +133,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	sum := &run.Summary{RunID: runID, SnapshotID: snap.ID, AsOf: opts.AsOf, RulesHash: opts.Rules.Hash(), FailOn: opts.FailOn.String()}
 	for i, r := range opts.Rules.Rules {
 		log.Info("match recon", "recon", r.Recon, "left", r.Left.Dataset, "right", r.Right.Dataset)
-		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf}
+		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf, log: log}
 		if err := rc.run(ctx); err != nil {
 			return nil, classifyRuleError(err)
 		}
@@ -221,7 +221,11 @@ func load(ctx context.Context, db *sql.DB, dir string, snap *snapshot.Manifest, 
 					r.File, r.Recon, ds, snap.ID, strings.Join(have, ", ")))
 			}
 			name := "ds_" + ds.System + "_" + ds.Table
-			q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_parquet(%s)", name, duck.Quote(filepath.Join(dir, entry.File.File)))
+			// _row, the row's place in the snapshot file, is the rows'
+			// surrogate key: fixed by the immutable file, so no sort is
+			// needed to make it deterministic.
+			q := fmt.Sprintf("CREATE TABLE %s AS SELECT * EXCLUDE (file_row_number), file_row_number AS _row FROM read_parquet(%s, file_row_number = true)",
+				name, duck.Quote(filepath.Join(dir, entry.File.File)))
 			if _, err := db.ExecContext(ctx, q); err != nil {
 				return nil, fmt.Errorf("load %s: %w", ds, err)
 			}

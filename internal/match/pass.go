@@ -54,7 +54,7 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 		a, strings.Join(order, ", "), strings.Join(groupCols, ", "), base, strings.Join(groupNonEmpty, " AND "))
 	units := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]su AS
 		SELECT * FROM (
-			SELECT m.u, min(_k) AS rep, min(_id) AS uid, string_agg(_id, '|' ORDER BY _id) AS ids, %[2]s
+			SELECT m.u, arg_min(_k, (_id, _k)) AS rep, min(_id) AS uid, string_agg(_id, '|' ORDER BY _id) AS ids, %[2]s
 			FROM %[1]sm m JOIN %[1]s USING (_k) GROUP BY m.u) %[3]s`,
 		a, cols.grouped(), filter)
 	return rc.execAll(ctx, "pass "+p.Name+" groups", members, units)

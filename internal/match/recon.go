@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/finrecon/finrecon/internal/duck"
 	"github.com/finrecon/finrecon/internal/model"
@@ -22,14 +24,21 @@ type recon struct {
 	asOf   string
 	sum    run.ReconSummary
 	tables map[model.Dataset]string
+	log    *slog.Logger
 }
 
+// exec runs one statement of the recon, logging its duration at debug
+// level: `--log-level debug` is the profile of a slow rule.
 func (rc *recon) exec(ctx context.Context, step, q string, args ...any) (int64, error) {
+	start := time.Now()
 	res, err := rc.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("recon %s: %s: %w", rc.rule.Recon, step, err)
 	}
 	n, _ := res.RowsAffected()
+	if rc.log != nil {
+		rc.log.Debug("sql", "recon", rc.rule.Recon, "step", step, "rows", n, "ms", time.Since(start).Milliseconds())
+	}
 	return n, nil
 }
 
@@ -143,9 +152,10 @@ func (rc *recon) side(side string) (alias, dataset string) {
 	return "l", rc.rule.Left.Dataset
 }
 
-// loadSide materialises a side's rows with a surrogate key _k (stable: by
-// id, then origin), the id as text, the main amount, the partner name and,
+// loadSide defines a side's rows with a surrogate key _k (the row's place in
+// the snapshot file), the id as text, the main amount, the partner name and,
 // under a period, whether the row is dated after the period end (_late).
+// Ties between candidates are broken by ids, never by _k.
 func (rc *recon) loadSide(ctx context.Context, alias string, s rules.Side) error {
 	ds := s.DatasetName()
 	t, _ := model.LookupTable(ds.Table)
@@ -167,11 +177,13 @@ func (rc *recon) loadSide(ctx context.Context, alias string, s rules.Side) error
 	if _, ok := t.Column("partner_name"); ok {
 		pname = "partner_name"
 	}
-	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]s AS
-		SELECT row_number() OVER (ORDER BY CAST(%[2]s AS VARCHAR), %[7]s) AS _k, CAST(%[2]s AS VARCHAR) AS _id,
-			CAST(%[3]s AS %[4]s) AS _amt, %[5]s AS _pname, %[9]s AS _late, *
-		FROM %[6]s WHERE %[8]s`,
-		alias, duck.Ident(t.Key), t.Amount, model.Money, pname, rc.tables[ds], model.Origin, strings.Join(conds, " AND "), late)
+	// A view, not a copy: the side is its dataset's rows under the rule's
+	// filters, with the columns every pass uses computed on the fly.
+	q := fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %[1]s AS
+		SELECT _row AS _k, CAST(%[2]s AS VARCHAR) AS _id,
+			CAST(%[3]s AS %[4]s) AS _amt, %[5]s AS _pname, %[8]s AS _late, * EXCLUDE (_row)
+		FROM %[6]s WHERE %[7]s`,
+		alias, duck.Ident(t.Key), t.Amount, model.Money, pname, rc.tables[ds], strings.Join(conds, " AND "), late)
 	if _, err := rc.exec(ctx, "load "+s.Dataset, q); err != nil {
 		return err
 	}
