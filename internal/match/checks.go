@@ -21,11 +21,14 @@ func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateC
 		keys[i] = rules.Normalize("CAST("+duck.Ident(k)+" AS VARCHAR)", d.Normalize)
 		nonEmpty[i] = "coalesce(" + keys[i] + ", '') <> ''"
 	}
+	// Groups first, from the keys alone (an aggregate), then only the rows
+	// of groups with copies: a window over every row costs far more.
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE dup AS
-		SELECT _k, _id, _amt, _pname, partner_id, legal_entity, currency, %[4]s AS _origin, g,
-			row_number() OVER (PARTITION BY g ORDER BY _id, _k) AS rn
-		FROM (SELECT *, concat_ws(' / ', %[2]s) AS g FROM %[1]s SEMI JOIN %[1]sopen USING (_k) WHERE %[3]s)
-		QUALIFY count(*) OVER (PARTITION BY g) > 1`,
+		WITH k AS (SELECT _k, concat_ws(' / ', %[2]s) AS g FROM %[1]s SEMI JOIN %[1]sopen USING (_k) WHERE %[3]s),
+			multi AS (SELECT g FROM k GROUP BY g HAVING count(*) > 1)
+		SELECT x._k, x._id, x._amt, x._pname, x.partner_id, x.legal_entity, x.currency, x.%[4]s AS _origin, k.g,
+			row_number() OVER (PARTITION BY k.g ORDER BY x._id, x._k) AS rn
+		FROM k SEMI JOIN multi USING (g) JOIN %[1]s x ON x._k = k._k`,
 		alias, strings.Join(keys, ", "), strings.Join(nonEmpty, " AND "), model.Origin)
 	if _, err := rc.exec(ctx, "duplicates", q); err != nil {
 		return err

@@ -121,10 +121,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}); err != nil {
 		return nil, fail.ConfigErr(err)
 	}
+	phase := time.Now()
 	tables, err := load(ctx, db, snapAbs, snap, opts.Rules)
 	if err != nil {
 		return nil, err
 	}
+	log.Debug("phase", "step", "load snapshot", "ms", time.Since(phase).Milliseconds())
 	// From here on, SQL (rule expressions included) can read the snapshot
 	// and write the run, nothing else, and cannot change settings.
 	if err := duck.LockDown(ctx, db, snapAbs, stagingAbs); err != nil {
@@ -146,15 +148,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.History != "" {
 		history = filepath.Join(stagingAbs, run.HistoryParquet)
 	}
+	phase = time.Now()
 	if err := finishBreaks(ctx, db, opts.AsOf, history); err != nil {
 		return nil, err
 	}
+	log.Debug("phase", "step", "finish breaks", "ms", time.Since(phase).Milliseconds())
 	if err := breakCounts(ctx, db, sum, opts.FailOn); err != nil {
 		return nil, err
 	}
+	phase = time.Now()
 	if err := writeOutputs(ctx, db, stagingAbs); err != nil {
 		return nil, err
 	}
+	log.Debug("phase", "step", "write outputs", "ms", time.Since(phase).Milliseconds())
 	if err := writeRunFiles(stagingAbs, sum, snap, historyHash, link, opts); err != nil {
 		return nil, err
 	}

@@ -3,23 +3,64 @@ package match
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/finrecon/finrecon/internal/duck"
 	"github.com/finrecon/finrecon/internal/model"
 	"github.com/finrecon/finrecon/internal/rules"
 )
 
-// pairsFrom joins the recon's pairs to their rows and their pass's
-// description; oneToOne keeps the pairs that are their own match (group
-// matches are checked as totals by their pass, not field by field).
+// pairsFrom is the FROM of a query over the recon's joined pairs (pj),
+// only the one-to-one ones when oneToOne: comparisons apply to those.
 func pairsFrom(oneToOne bool) string {
-	q := `FROM pairs p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
-		JOIN pass_desc pd ON pd.recon = p.recon AND pd.pass = p.pass
-		WHERE p.recon = ?`
 	if oneToOne {
-		q += " AND p.grp IS NULL"
+		return "FROM pj WHERE p.grp IS NULL"
 	}
-	return q
+	return "FROM pj WHERE true"
+}
+
+// joinPairs joins the recon's pairs with the columns of their rows that
+// matches, proposals, comparisons and timing checks read, once, into pj:
+// one row per pair with structs p (pass, grp, proposed, score), pd (how), l
+// and r, so the same expressions (l.amount_total, p.pass) work on it as on
+// the join, and each check scans pj instead of joining both sides again.
+func (rc *recon) joinPairs(ctx context.Context) error {
+	r := rc.rule
+	base := []string{"_id", "_amt", "_pname", "_late", "partner_id", "legal_entity", "currency", model.Origin}
+	lcols, rcols := append([]string(nil), base...), append([]string(nil), base...)
+	for _, c := range r.Compare {
+		lcols, rcols = append(lcols, c.Left), append(rcols, c.Right)
+	}
+	if per := r.Period; per != nil {
+		lcols, rcols = append(lcols, per.Left), append(rcols, per.Right)
+	}
+	for _, p := range r.Passes {
+		if f := p.Fuzzy; f != nil {
+			lcols, rcols = append(lcols, f.Left), append(rcols, f.Right)
+		}
+	}
+	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE pj AS
+		SELECT {'pass': p.pass, 'grp': p.grp, 'proposed': p.proposed, 'score': p.score} AS p, {'how': pd.how} AS pd,
+			%s AS l, %s AS r
+		FROM pairs p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
+			JOIN pass_desc pd ON pd.recon = p.recon AND pd.pass = p.pass
+		WHERE p.recon = ?`, structOf("l", lcols), structOf("r", rcols))
+	_, err := rc.exec(ctx, "join pairs", q, r.Recon)
+	return err
+}
+
+// structOf packs alias's columns, each once, into a struct literal.
+func structOf(alias string, cols []string) string {
+	seen := map[string]bool{}
+	var fields []string
+	for _, c := range cols {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		fields = append(fields, duck.Quote(c)+": "+alias+"."+duck.Ident(c))
+	}
+	return "{" + strings.Join(fields, ", ") + "}"
 }
 
 // matchedIn is the tail of a pair break's detail.
@@ -29,7 +70,7 @@ const matchedIn = "'matched in pass `' || p.pass || '` ' || pd.how"
 // pair is its own match group; a group or subset match shares one.
 func (rc *recon) recordMatches(ctx context.Context) error {
 	q := fmt.Sprintf(`INSERT INTO matches
-		SELECT p.recon, p.pass, coalesce(p.grp, substr(sha256(p.recon || '|' || l._id || '|' || r._id), 1, 16)),
+		SELECT $1, p.pass, coalesce(p.grp, substr(sha256($1 || '|' || l._id || '|' || r._id), 1, 16)),
 			l._id, r._id, l._amt, r._amt, l.%[1]s, r.%[1]s,
 			CASE WHEN p.proposed THEN 'proposed' ELSE 'confirmed' END, p.score
 		%[2]s`, model.Origin, pairsFrom(false))
@@ -62,7 +103,7 @@ func (rc *recon) proposed(ctx context.Context) error {
 		b := rc.pairBreak(model.ProposedMatch)
 		b.detail = fmt.Sprintf(`'proposed, not confirmed: %[1]s "' || coalesce(CAST(l.%[2]s AS VARCHAR), '') || '" looks like %[3]s "' || coalesce(CAST(r.%[4]s AS VARCHAR), '') || '" (%[5]s %[6]s ' || p.score || ', threshold %[7]s); ' || %[8]s || '; confirm or reject it in review'`,
 			f.Left, duck.Ident(f.Left), f.Right, duck.Ident(f.Right), f.Method, what, f.Limit(), matchedIn)
-		if _, err := rc.insertBreaks(ctx, "proposed matches", b, pairsFrom(true)+" AND p.proposed AND p.pass = ?", rc.rule.Recon, p.Name); err != nil {
+		if _, err := rc.insertBreaks(ctx, "proposed matches", b, pairsFrom(true)+" AND p.proposed AND p.pass = ?", p.Name); err != nil {
 			return err
 		}
 	}
@@ -79,7 +120,7 @@ func (rc *recon) timing(ctx context.Context) error {
 	b := rc.pairBreak(model.TimingDifference)
 	b.detail = fmt.Sprintf(`'in transit at the period end %[1]s: %[2]s ' || coalesce(CAST(l.%[3]s AS VARCHAR), 'empty') || ' in %[4]s, %[5]s ' || coalesce(CAST(r.%[6]s AS VARCHAR), 'empty') || ' in %[7]s; ' || %[8]s`,
 		rc.asOf, per.Left, duck.Ident(per.Left), rc.rule.Left.Dataset, per.Right, duck.Ident(per.Right), rc.rule.Right.Dataset, matchedIn)
-	_, err := rc.insertBreaks(ctx, "timing differences", b, pairsFrom(true)+" AND l._late <> r._late", rc.rule.Recon)
+	_, err := rc.insertBreaks(ctx, "timing differences", b, pairsFrom(true)+" AND l._late <> r._late")
 	return err
 }
 
@@ -147,6 +188,6 @@ func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 			c.Left, lcol, r.Left.Dataset, rcol, r.Right.Dataset)
 	}
 	b.detail = detail + " || " + matchedIn
-	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond, r.Recon)
+	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond)
 	return err
 }

@@ -124,16 +124,19 @@ func (rc *recon) match(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := rc.joinPairs(ctx); err != nil {
+		return err
+	}
 	if err := rc.recordMatches(ctx); err != nil {
 		return err
 	}
 	if err := rc.proposed(ctx); err != nil {
 		return err
 	}
-	if err := rc.timing(ctx); err != nil {
+	if err := rc.unmatched(ctx); err != nil {
 		return err
 	}
-	if err := rc.unmatched(ctx); err != nil {
+	if err := rc.timing(ctx); err != nil {
 		return err
 	}
 	for _, c := range r.Compare {
