@@ -1,10 +1,11 @@
 package extract
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 )
 
 // lineMap maps a CSV record's index to the physical line it starts on.
@@ -24,83 +25,143 @@ type lineBreak struct {
 
 // line returns the 1-based line record rec starts on.
 func (m *lineMap) line(rec int64) int64 {
-	add := int64(0)
-	for _, b := range m.breaks {
-		if b.rec > rec {
-			break
-		}
-		add = b.add
+	i := sort.Search(len(m.breaks), func(i int) bool { return m.breaks[i].rec > rec })
+	if i == 0 {
+		return rec
 	}
-	return rec + add
+	return rec + m.breaks[i-1].add
 }
 
-// scanLines reads a CSV file once, quote-aware, and records where records
-// span several lines or blank lines are skipped. headerLines is 1 when the
-// file has a header record. The bytes also go to hash, so the source's
-// SHA-256 costs no second read. It reads in large blocks and touches only quote
-// and newline bytes, so it costs a fraction of the parse itself.
-func scanLines(path string, quote byte, header bool, hash io.Writer) (*lineMap, error) {
+// scanLines reads a CSV file once and builds its line map. The bytes also
+// go to hash, so the source's SHA-256 costs no second read. It works a line
+// at a time with bytes.IndexByte and bytes.Count (vectorised), looking at
+// single bytes only on lines that hold an escape character, so it costs a
+// small fraction of DuckDB's parse and runs while DuckDB parses.
+func scanLines(path string, d csvDialect, hash io.Writer) (*lineMap, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-
-	m := &lineMap{}
-	var (
-		line      int64 = 1 // current physical line
-		rec       int64 = 0 // records started so far, header included
-		inQuotes  bool
-		atStart         = true // at the start of a record
-		lastAdd   int64 = -1
-		hasHeader       = header
-	)
-	startRecord := func() {
-		dataRec := rec
-		if hasHeader {
-			dataRec--
-		}
-		if dataRec >= 0 {
-			// line = dataRec + add  =>  add = line - dataRec
-			if add := line - dataRec; add != lastAdd {
-				m.breaks = append(m.breaks, lineBreak{rec: dataRec, add: add})
-				lastAdd = add
-			}
-		}
-		rec++
-	}
+	s := newLineScanner(d)
 	buf := make([]byte, 1<<20)
 	for {
-		n, err := r.Read(buf)
+		n, err := io.ReadFull(f, buf)
 		if hash != nil {
 			hash.Write(buf[:n])
 		}
-		for _, c := range buf[:n] {
-			switch {
-			case c == '\n':
-				if !inQuotes {
-					atStart = true
-				}
-				line++
-			case c == '\r':
-				// part of a CRLF; the \n counts the line
-			case atStart:
-				atStart = false
-				startRecord()
-				if c == quote {
-					inQuotes = true
-				}
-			case c == quote:
-				inQuotes = !inQuotes
-			}
-		}
-		if err == io.EOF {
+		s.feed(buf[:n])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("scan %s: %w", path, err)
 		}
 	}
-	return m, nil
+	return &lineMap{breaks: s.breaks}, nil
+}
+
+// lineScanner follows quotes across lines to find the line each record
+// starts on. A record starts at the first byte other than CR of a line that
+// begins outside quotes; a line with nothing but CR is blank, and DuckDB
+// skips it.
+type lineScanner struct {
+	quote, escape byte
+	header        bool
+
+	line     int64 // physical line being read, 1-based
+	recs     int64 // records started so far, header included
+	inQuotes bool
+	// pending: the current line began outside quotes and no record has
+	// started on it yet.
+	pending bool
+	// escaped: the previous byte was an escape inside quotes, so the next
+	// byte is literal.
+	escaped bool
+	lastAdd int64
+	breaks  []lineBreak
+}
+
+func newLineScanner(d csvDialect) *lineScanner {
+	return &lineScanner{quote: d.quote, escape: d.escape, header: d.header, line: 1, pending: true, lastAdd: -1}
+}
+
+// feed consumes the next bytes of the file; a line may span calls.
+func (s *lineScanner) feed(b []byte) {
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			s.text(b)
+			return
+		}
+		s.text(b[:nl])
+		s.newline()
+		b = b[nl+1:]
+	}
+}
+
+// text consumes bytes that hold no newline.
+func (s *lineScanner) text(b []byte) {
+	if s.pending && hasContent(b) {
+		s.pending = false
+		s.startRecord()
+	}
+	if s.escape != s.quote && (s.inQuotes || s.escaped || bytes.IndexByte(b, s.escape) >= 0) {
+		s.quotesEscaped(b)
+		return
+	}
+	// With escape = quote, an escaped quote is a doubled quote: it toggles
+	// twice, so only the parity of the quote count matters.
+	if n := bytes.Count(b, []byte{s.quote}); n%2 == 1 {
+		s.inQuotes = !s.inQuotes
+	}
+}
+
+// hasContent reports whether b holds a byte other than CR.
+func hasContent(b []byte) bool {
+	for _, c := range b {
+		if c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// quotesEscaped follows quotes byte by byte where an escape character other
+// than the quote may hide one.
+func (s *lineScanner) quotesEscaped(b []byte) {
+	for _, c := range b {
+		switch {
+		case s.escaped:
+			s.escaped = false
+		case s.inQuotes && c == s.escape:
+			s.escaped = true
+		case c == s.quote:
+			s.inQuotes = !s.inQuotes
+		}
+	}
+}
+
+func (s *lineScanner) newline() {
+	s.escaped = false // an escaped newline is still a line break
+	s.line++
+	if !s.inQuotes {
+		s.pending = true
+	}
+}
+
+func (s *lineScanner) startRecord() {
+	dataRec := s.recs
+	if s.header {
+		dataRec--
+	}
+	s.recs++
+	if dataRec < 0 {
+		return
+	}
+	// line = dataRec + add  =>  add = line - dataRec
+	if add := s.line - dataRec; add != s.lastAdd {
+		s.breaks = append(s.breaks, lineBreak{rec: dataRec, add: add})
+		s.lastAdd = add
+	}
 }

@@ -17,7 +17,9 @@ import (
 // typed expression, and one CASE that names the first problem of a row.
 type mapping struct {
 	table model.Table
-	// text[c] is column c as trimmed text, NULL when empty.
+	// text[c] is SQL for canonical column c as text, NULL when empty, over
+	// the staged source's columns. A column the source does not fill has
+	// no entry.
 	text map[string]string
 	// source[c] is the source column c came from, for reject messages.
 	source map[string]string
@@ -31,7 +33,9 @@ type extra struct{ name, source string }
 // defaultDateFormat and friends apply when the config names no format.
 const defaultDateFormat = "%Y-%m-%d"
 
-func buildMapping(src config.Source, headers []string) (*mapping, error) {
+// buildMapping maps a source's columns onto its canonical table. trim says
+// the values may carry spaces to trim (see staged.trim).
+func buildMapping(src config.Source, headers []string, trim bool) (*mapping, error) {
 	t, _ := model.LookupTable(src.Table)
 	m := &mapping{table: t, text: map[string]string{}, source: map[string]string{}}
 	have := map[string]bool{}
@@ -47,7 +51,7 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 					c.Name, srcCol, strictyaml.Suggest(srcCol, headers)))
 				continue
 			}
-			m.setColumn(c, srcCol)
+			m.setColumn(c, srcCol, trim)
 			used[srcCol] = true
 			continue
 		}
@@ -57,11 +61,10 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 			continue
 		}
 		if have[c.Name] {
-			m.setColumn(c, c.Name)
+			m.setColumn(c, c.Name, trim)
 			used[c.Name] = true
 			continue
 		}
-		m.text[c.Name] = "NULL::VARCHAR"
 		if c.Required {
 			problems = append(problems, fmt.Sprintf("no column for required %s: map it under columns: (file columns: %s)%s",
 				c.Name, strings.Join(headers, ", "), strictyaml.Suggest(c.Name, headers)))
@@ -72,8 +75,11 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 	}
 	for col, vm := range src.Values {
 		// Unmapped values pass through and are then checked against the
-		// canonical vocabulary.
-		m.text[col] = duck.CaseMap(m.text[col], vm)
+		// canonical vocabulary. A column the source does not fill stays
+		// empty.
+		if text, ok := m.text[col]; ok {
+			m.text[col] = duck.CaseMap(text, vm)
+		}
 	}
 	taken := map[string]bool{model.Origin: true}
 	for _, c := range t.Columns {
@@ -93,9 +99,20 @@ func buildMapping(src config.Source, headers []string) (*mapping, error) {
 	return m, nil
 }
 
-func (m *mapping) setColumn(c model.Column, srcCol string) {
-	m.text[c.Name] = "NULLIF(trim(" + duck.Ident(srcCol) + "), '')"
+func (m *mapping) setColumn(c model.Column, srcCol string, trim bool) {
+	if trim {
+		m.text[c.Name] = "NULLIF(trim(" + duck.Ident(srcCol) + "), '')"
+	} else {
+		m.text[c.Name] = "NULLIF(" + duck.Ident(srcCol) + ", '')"
+	}
 	m.source[c.Name] = srcCol
+}
+
+// filled reports whether the source fills canonical column c; the others
+// are NULL in every row and are not stored per source.
+func (m *mapping) filled(c string) bool {
+	_, ok := m.text[c]
+	return ok
 }
 
 // sqlName turns a source header into a lower_snake column name.
@@ -132,10 +149,51 @@ func number(text string, decimalComma bool) string {
 	return fmt.Sprintf(`CASE WHEN regexp_full_match(%[1]s, '[+-]?[0-9]+(\.[0-9]+)?') THEN %[1]s END`, text)
 }
 
-// typed returns the SQL for column c's canonical value and the CASE arms
-// that reject a row whose value cannot be that (in the same order).
+// plainNumber returns SQL for the same literal as number, for text that
+// goodAmount accepts: no pattern matching, just the separators swapped.
+func plainNumber(text string, decimalComma bool) string {
+	if decimalComma {
+		return fmt.Sprintf("replace(replace(%[1]s, '.', ''), ',', '.')", text)
+	}
+	return text
+}
+
+// goodAmount is a pattern that accepts exactly the amounts that need no
+// reject reason (well-formed, at most MoneyScale significant decimals and
+// MoneyIntDigits significant integer digits), except some valid grouped
+// ones with a decimal comma, which the full checks then accept. One match
+// per value is the whole cost of checking a good amount.
+func goodAmount(decimalComma bool) string {
+	digits := fmt.Sprintf("0*[0-9]{1,%d}", model.MoneyIntDigits)
+	frac := fmt.Sprintf("[0-9]{1,%d}0*", model.MoneyScale)
+	if decimalComma {
+		// As many groups of thousands as always fit (three).
+		return fmt.Sprintf(`[+-]?(%s|[0-9]{1,3}(\.[0-9]{3}){1,%d})(,%s)?`, digits, (model.MoneyIntDigits-3)/3, frac)
+	}
+	return fmt.Sprintf(`[+-]?%s(\.%s)?`, digits, frac)
+}
+
+// amountProblem returns SQL for what is wrong with an amount's text, or
+// NULL when nothing is: malformed, too many decimals, too many digits.
+func amountProblem(text, col string, decimalComma bool) string {
+	shown := "'\"' || " + text + " || '\"'"
+	return fmt.Sprintf(`CASE WHEN (%[1]s) IS NULL THEN 'malformed number ' || %[2]s || ' for %[3]s'
+			WHEN length(regexp_extract(%[1]s, '\.([0-9]*?)0*$', 1)) > %[4]d THEN '%[3]s ' || %[2]s || ' has more than %[4]d decimals'
+			WHEN length(ltrim(regexp_extract(%[1]s, '^[+-]?([0-9]*)', 1), '0')) > %[5]d THEN '%[3]s ' || %[2]s || ' does not fit %[6]s'
+			END`, number(text, decimalComma), shown, col, model.MoneyScale, model.MoneyIntDigits, model.Money)
+}
+
+// Names of the intermediate columns of checkedSQL: r<i> is source column i,
+// t_<c> and v_<c> canonical column c as text and typed.
+func textCol(c string) string  { return duck.Ident("t_" + c) }
+func valueCol(c string) string { return duck.Ident("v_" + c) }
+
+// typed returns the SQL for column c's canonical value, over its text
+// column, and the CASE arms that reject a row whose value cannot be that
+// (in the same order); the arms may use the value column. Every expression
+// is scalar: no IN list or subquery, which DuckDB would plan as a join.
 func (m *mapping) typed(c model.Column, src config.Source, format string) (value string, checks []string) {
-	text := m.text[c.Name]
+	text, val := textCol(c.Name), valueCol(c.Name)
 	where := m.source[c.Name]
 	if where == "" {
 		where = c.Name
@@ -143,26 +201,23 @@ func (m *mapping) typed(c model.Column, src config.Source, format string) (value
 	fail := func(cond, reason string) {
 		checks = append(checks, fmt.Sprintf("WHEN %s THEN {'column': %s, 'reason': %s}", cond, duck.Quote(where), reason))
 	}
-	shown := func(expr string) string { return "'\"' || " + expr + " || '\"'" }
+	shown := "'\"' || " + text + " || '\"'"
 	if c.Required {
 		fail(text+" IS NULL", duck.Quote("missing required value for "+c.Name))
 	}
 	switch c.Kind {
 	case model.Amount:
-		num := number(text, src.DecimalComma)
-		fail(fmt.Sprintf("%s IS NOT NULL AND (%s) IS NULL", text, num),
-			fmt.Sprintf("'malformed number ' || %s || ' for %s'", shown(text), c.Name))
-		fail(fmt.Sprintf("length(regexp_extract(%s, '\\.([0-9]*?)0*$', 1)) > %d", num, model.MoneyScale),
-			fmt.Sprintf("'%s ' || %s || ' has more than %d decimals'", c.Name, shown(text), model.MoneyScale))
-		fail(fmt.Sprintf("length(ltrim(regexp_extract(%s, '^[+-]?([0-9]*)', 1), '0')) > %d", num, model.MoneyIntDigits),
-			fmt.Sprintf("'%s ' || %s || ' does not fit %s'", c.Name, shown(text), model.Money))
-		value = fmt.Sprintf("TRY_CAST(%s AS %s)", num, model.Money)
+		// The full checks run only on the rare values the pattern refuses.
+		reason := amountProblem(text, c.Name, src.DecimalComma)
+		fail(fmt.Sprintf("%s IS NOT NULL AND NOT regexp_full_match(%s, %s) AND (%s) IS NOT NULL",
+			text, text, duck.Quote(goodAmount(src.DecimalComma)), reason), reason)
+		value = fmt.Sprintf("TRY_CAST(%s AS %s)", plainNumber(text, src.DecimalComma), model.Money)
 		value = m.flipSign(c.Name, value, src)
 	case model.Rate:
 		num := number(text, src.DecimalComma)
 		value = fmt.Sprintf("TRY_CAST(%s AS %s)", num, model.RateType)
-		fail(fmt.Sprintf("%s IS NOT NULL AND ((%s) IS NULL OR length(regexp_extract(%s, '\\.([0-9]*?)0*$', 1)) > %d OR (%s) <= 0)", text, value, num, model.RateScale, value),
-			fmt.Sprintf("'malformed rate ' || %s || ' for %s (want a positive number with at most %d decimals)'", shown(text), c.Name, model.RateScale))
+		fail(fmt.Sprintf("%s IS NOT NULL AND (%s IS NULL OR length(regexp_extract(%s, '\\.([0-9]*?)0*$', 1)) > %d OR %s <= 0)", text, val, num, model.RateScale, val),
+			fmt.Sprintf("'malformed rate ' || %s || ' for %s (want a positive number with at most %d decimals)'", shown, c.Name, model.RateScale))
 	case model.Date:
 		f := src.DateFormat
 		if f == "" {
@@ -173,23 +228,23 @@ func (m *mapping) typed(c model.Column, src config.Source, format string) (value
 			// A date cell reads raw as Excel's day serial number.
 			value = fmt.Sprintf("coalesce(%s, CASE WHEN regexp_full_match(%s, '[0-9]{1,6}(\\.[0-9]+)?') THEN DATE '1899-12-30' + CAST(split_part(%s, '.', 1) AS INTEGER) END)", value, text, text)
 		}
-		fail(fmt.Sprintf("%s IS NOT NULL AND (%s) IS NULL", text, value),
-			fmt.Sprintf("'impossible or malformed date ' || %s || ' for %s (expected %s)'", shown(text), c.Name, strings.ReplaceAll(f, "'", "''")))
+		fail(fmt.Sprintf("%s IS NOT NULL AND %s IS NULL", text, val),
+			fmt.Sprintf("'impossible or malformed date ' || %s || ' for %s (expected %s)'", shown, c.Name, strings.ReplaceAll(f, "'", "''")))
 	case model.Timestamp:
 		value = fmt.Sprintf("TRY_CAST(%s AS TIMESTAMP)", text)
 		if f := src.TimestampFormat; f != "" {
 			value = fmt.Sprintf("try_strptime(%s, %s)", text, duck.Quote(f))
 		}
-		fail(fmt.Sprintf("%s IS NOT NULL AND (%s) IS NULL", text, value),
-			fmt.Sprintf("'malformed timestamp ' || %s || ' for %s'", shown(text), c.Name))
+		fail(fmt.Sprintf("%s IS NOT NULL AND %s IS NULL", text, val),
+			fmt.Sprintf("'malformed timestamp ' || %s || ' for %s'", shown, c.Name))
 	case model.Integer:
 		value = fmt.Sprintf("TRY_CAST(%s AS BIGINT)", text)
-		fail(fmt.Sprintf("%s IS NOT NULL AND (NOT regexp_full_match(%s, '[+-]?[0-9]+') OR (%s) IS NULL)", text, text, value),
-			fmt.Sprintf("'malformed integer ' || %s || ' for %s'", shown(text), c.Name))
+		fail(fmt.Sprintf("%s IS NOT NULL AND (NOT regexp_full_match(%s, '[+-]?[0-9]+') OR %s IS NULL)", text, text, val),
+			fmt.Sprintf("'malformed integer ' || %s || ' for %s'", shown, c.Name))
 	case model.Currency:
 		value = "upper(" + text + ")"
-		fail(fmt.Sprintf("%s IS NOT NULL AND %s NOT IN (SELECT code FROM currencies)", text, value),
-			fmt.Sprintf("'unknown currency ' || %s || ' (want an ISO 4217 code such as EUR)'", shown(text)))
+		fail(fmt.Sprintf("%s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL", text, val, currencyType),
+			fmt.Sprintf("'unknown currency ' || %s || ' (want an ISO 4217 code such as EUR)'", shown))
 	default:
 		value = text
 		if len(c.Values) > 0 {
@@ -197,8 +252,8 @@ func (m *mapping) typed(c model.Column, src config.Source, format string) (value
 			for i, v := range c.Values {
 				quoted[i] = duck.Quote(v)
 			}
-			fail(fmt.Sprintf("%s IS NOT NULL AND %s NOT IN (%s)", text, text, strings.Join(quoted, ", ")),
-				fmt.Sprintf("'%s ' || %s || ' is not one of %s (map source values under values.%s)'", c.Name, shown(text), strings.Join(c.Values, ", "), c.Name))
+			fail(fmt.Sprintf("%s IS NOT NULL AND NOT list_contains([%s], %s)", text, strings.Join(quoted, ", "), text),
+				fmt.Sprintf("'%s ' || %s || ' is not one of %s (map source values under values.%s)'", c.Name, shown, strings.Join(c.Values, ", "), c.Name))
 		}
 	}
 	return value, checks
@@ -227,29 +282,59 @@ func (m *mapping) flipSign(col, value string, src config.Source) string {
 	sort.Strings(keys)
 	conds := make([]string, len(keys))
 	for i, k := range keys {
-		conds[i] = fmt.Sprintf("(%s) = %s", m.text[k], duck.Quote(fs.When[k]))
+		conds[i] = fmt.Sprintf("%s = %s", textCol(k), duck.Quote(fs.When[k]))
 	}
 	return fmt.Sprintf("CASE WHEN %s THEN -(%s) ELSE %s END", strings.Join(conds, " AND "), value, value)
 }
 
-// checkedSQL returns a SELECT over the staged relation with _ord, each
-// canonical column typed, the extras, the first problem of the row as _err
-// (NULL when the row is good) and, for bad rows, the raw record as JSON.
+// checkedSQL returns a SELECT over the staged relation with _ord (when the
+// relation has it), each canonical column the source fills, typed, the
+// extras, the first problem of the row as _err (NULL when the row is good)
+// and, for bad rows, the raw record as JSON. It works in layers, so that
+// each expression is computed once per row: source columns renamed and
+// canonical columns as text, then typed values, then the checks.
 func (m *mapping) checkedSQL(st *staged, src config.Source) string {
-	var cols, checks []string
+	var texts, values, checks, out []string
+	if st.ord == "_ord" {
+		texts = append(texts, "_ord")
+		out = append(out, "_ord")
+	}
+	raw := make(map[string]string, len(st.headers))
+	record := make([]string, len(st.headers))
+	for i, h := range st.headers {
+		raw[h] = fmt.Sprintf("r%d", i)
+		texts = append(texts, fmt.Sprintf("%s AS %s", duck.Ident(h), raw[h]))
+		record[i] = fmt.Sprintf("%s := %s", duck.Ident(h), raw[h])
+	}
 	for _, c := range m.table.Columns {
+		text, ok := m.text[c.Name]
+		if !ok {
+			text = "NULL::VARCHAR" // flip_sign may still name it
+		}
+		texts = append(texts, fmt.Sprintf("%s AS %s", text, textCol(c.Name)))
+		if !ok {
+			continue
+		}
 		value, cc := m.typed(c, src, src.FormatOf())
-		cols = append(cols, fmt.Sprintf("%s AS %s", value, duck.Ident(c.Name)))
+		values = append(values, fmt.Sprintf("%s AS %s", value, valueCol(c.Name)))
 		checks = append(checks, cc...)
+		out = append(out, fmt.Sprintf("%s AS %s", valueCol(c.Name), duck.Ident(c.Name)))
 	}
 	for _, e := range m.extras {
-		cols = append(cols, fmt.Sprintf("%s AS %s", duck.Ident(e.source), duck.Ident(e.name)))
+		out = append(out, fmt.Sprintf("%s AS %s", raw[e.source], duck.Ident(e.name)))
 	}
-	raw := make([]string, len(st.headers))
-	for i, h := range st.headers {
-		raw[i] = fmt.Sprintf("%s := %s", duck.Ident(h), duck.Ident(h))
+	firstProblem := `NULL::STRUCT("column" VARCHAR, reason VARCHAR)`
+	if len(checks) > 0 {
+		firstProblem = "CASE " + strings.Join(checks, "\n\t") + " END"
 	}
-	return fmt.Sprintf(`SELECT _ord, %s, _err, CASE WHEN _err IS NOT NULL THEN to_json(struct_pack(%s))::VARCHAR END AS _record
-		FROM (SELECT *, CASE %s END AS _err FROM %s)`,
-		strings.Join(cols, ",\n\t"), strings.Join(raw, ", "), strings.Join(checks, "\n\t"), st.from)
+	typedLayer := "SELECT *"
+	if len(values) > 0 {
+		typedLayer += ", " + strings.Join(values, ",\n\t")
+	}
+	return fmt.Sprintf(`SELECT %s, _err, CASE WHEN _err IS NOT NULL THEN to_json(struct_pack(%s))::VARCHAR END AS _record
+		FROM (SELECT *, %s AS _err
+		FROM (%s
+		FROM (SELECT %s FROM %s)))`,
+		strings.Join(out, ", "), strings.Join(record, ", "), firstProblem,
+		typedLayer, strings.Join(texts, ",\n\t"), st.from)
 }

@@ -28,25 +28,38 @@ import (
 	"github.com/finrecon/finrecon/internal/snapshot"
 )
 
-// staged is one source read into DuckDB as text: a relation with an _ord
-// column and one VARCHAR column per source column, plus what was rejected
-// before any value was looked at (wrong column count, bad encoding, bad
-// JSON) and a map from _ord to line.
+// staged is one source read into DuckDB as text: a relation with one
+// VARCHAR column per source column, plus what was rejected before any value
+// was looked at (wrong column count, bad encoding, bad JSON) and a map from
+// ordinal to line.
 type staged struct {
 	// from is a SQL relation (a table name, or a table function call that
 	// scans the file once).
 	from    string
 	headers []string
-	// segTable maps _ord to line: line = _ord + c for the last segment
-	// with j0 <= _ord.
-	segTable string
-	// structural rejects and their count (they never reach from).
+	// ord is the SQL for a checked row's ordinal: "_ord" when from provides
+	// that column, else "rowid": DuckDB fills a CSV source's checked table in
+	// file order (preserve_insertion_order, and a check query without joins:
+	// TestCheckedPlanKeepsFileOrder), so its rowid is the record's position
+	// among the records the reader kept. No window function numbers the
+	// rows: row_number() would make the parse single-threaded.
+	ord string
+	// trim says values may carry leading or trailing spaces; when false,
+	// trimming them would change nothing and is skipped (see hasPadding).
+	trim bool
+	// segs maps ordinal to line: line = ordinal + c of the last segment
+	// with j0 <= ordinal.
+	segs []segment
+	// structural rejects (they never reach from).
 	rejects []reject
 	sha256  string
-	// after runs once from has been scanned, to collect what the scan
-	// itself rejected (CSV only).
-	after func(ctx context.Context, db *sql.DB) error
+	// finish runs once from has been scanned (CSV only): it collects what
+	// the scan itself rejected and completes segs and sha256.
+	finish func(ctx context.Context, db *sql.DB) error
 }
+
+// identity is the line map of a source whose ordinal is its line.
+var identity = []segment{{0, 0}}
 
 type reject struct {
 	rec    int64 // CSV record index (CSV only)
@@ -60,72 +73,86 @@ type reject struct {
 func stage(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
 	switch f := src.FormatOf(); f {
 	case "csv":
-		return stageCSV(ctx, db, src, n)
+		return stageCSV(src, n)
 	case "jsonl":
 		return stageJSONL(ctx, db, src, n)
 	case "xlsx":
 		return stageXLSX(ctx, db, src, n)
 	case "parquet":
-		return stageParquet(ctx, db, src, n)
+		return stageParquet(ctx, db, src)
 	default:
 		return nil, fail.ConfigErr(fmt.Errorf("%s: unsupported format %q", src.File, f))
 	}
 }
 
-func dialect(src config.Source) (delim, quote, escape byte, header bool) {
-	delim, quote = ',', '"'
+// csvDialect is how a CSV source delimits, quotes and escapes.
+type csvDialect struct {
+	delim, quote, escape byte
+	header               bool
+}
+
+func dialect(src config.Source) csvDialect {
+	d := csvDialect{delim: ',', quote: '"'}
 	if s := src.CSV.Delimiter; s != "" {
-		delim = s[0]
+		d.delim = s[0]
 	}
 	if s := src.CSV.Quote; s != "" {
-		quote = s[0]
+		d.quote = s[0]
 	}
-	escape = quote
+	d.escape = d.quote
 	if s := src.CSV.Escape; s != "" {
-		escape = s[0]
+		d.escape = s[0]
 	}
-	header = src.CSV.Header == nil || *src.CSV.Header
-	return delim, quote, escape, header
+	d.header = src.CSV.Header == nil || *src.CSV.Header
+	return d
 }
 
 // stageCSV lets DuckDB's CSV reader do the parsing (it is several times
 // faster than any Go path) with every column read as text, so that value
 // checks happen in SQL where each failure can be reported, and with
 // store_rejects so that structurally bad records are kept, not dropped.
-func stageCSV(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
-	delim, quote, escape, header := dialect(src)
-	h := sha256.New()
+// Go reads the bytes twice, both times far faster than DuckDB parses them:
+// once before, to learn whether values need trimming, and once while DuckDB
+// parses, to hash the file and map records to lines.
+func stageCSV(src config.Source, n int) (*staged, error) {
+	d := dialect(src)
 	f, err := os.Open(src.File)
 	if err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("read source: %w", err))
 	}
-	headers, err := readHeader(f, delim, quote, header)
+	headers, err := readHeader(f, d)
 	f.Close()
 	if err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("%s: read header: %w", src.File, err))
 	}
-	lines, err := scanLines(src.File, quote, header, h)
+	padded, err := hasPadding(src.File, d)
 	if err != nil {
 		return nil, fail.SourceErr(err)
 	}
+	scanned := scanAsync(src.File, d)
 	cols := make([]string, len(headers))
 	for i, name := range headers {
 		cols[i] = duck.Quote(name) + ": 'VARCHAR'"
 	}
 	rejTable, scanTable := fmt.Sprintf("csvrej_%d", n), fmt.Sprintf("csvscan_%d", n)
-	from := fmt.Sprintf(`(SELECT (row_number() OVER ()) - 1 AS _ord, * FROM read_csv(%s,
+	from := fmt.Sprintf(`read_csv(%s,
 		header = %t, auto_detect = false, delim = %s, quote = %s, escape = %s,
 		columns = {%s}, strict_mode = true, null_padding = false,
-		store_rejects = true, rejects_table = %s, rejects_scan = %s))`,
-		duck.Quote(src.File), header, duck.Quote(string(delim)), duck.Quote(string(quote)), duck.Quote(string(escape)),
+		store_rejects = true, rejects_table = %s, rejects_scan = %s)`,
+		duck.Quote(src.File), d.header, duck.Quote(string(d.delim)), duck.Quote(string(d.quote)), duck.Quote(string(d.escape)),
 		strings.Join(cols, ", "), duck.Quote(rejTable), duck.Quote(scanTable))
-	st := &staged{from: from, headers: headers, sha256: hex.EncodeToString(h.Sum(nil)), segTable: fmt.Sprintf("seg_%d", n)}
+	st := &staged{from: from, headers: headers, ord: "rowid", trim: padded}
 	headerLines := int64(0)
-	if header {
+	if d.header {
 		headerLines = 1
 	}
-	st.after = func(ctx context.Context, db *sql.DB) error {
-		rejected, err := csvRejects(ctx, db, rejTable, lines, headerLines)
+	st.finish = func(ctx context.Context, db *sql.DB) error {
+		res := <-scanned
+		if res.err != nil {
+			return fail.SourceErr(res.err)
+		}
+		st.sha256 = res.sha256
+		rejected, err := csvRejects(ctx, db, rejTable, res.lines, headerLines)
 		if err != nil {
 			return err
 		}
@@ -134,22 +161,42 @@ func stageCSV(ctx context.Context, db *sql.DB, src config.Source, n int) (*stage
 		for i, r := range rejected {
 			recs[i] = r.rec
 		}
-		return writeSegments(ctx, db, st.segTable, segments(lines, recs))
+		st.segs = segments(res.lines, recs)
+		return nil
 	}
 	return st, nil
 }
 
+// scanResult is what scanAsync learns from a CSV file.
+type scanResult struct {
+	lines  *lineMap
+	sha256 string
+	err    error
+}
+
+// scanAsync hashes a CSV file and maps its lines in the background; the
+// channel delivers the result once.
+func scanAsync(path string, d csvDialect) <-chan scanResult {
+	out := make(chan scanResult, 1)
+	go func() {
+		h := sha256.New()
+		lines, err := scanLines(path, d, h)
+		out <- scanResult{lines: lines, sha256: hex.EncodeToString(h.Sum(nil)), err: err}
+	}()
+	return out
+}
+
 // readHeader returns the column names: the header record, or col1..colN
 // from the first record when the file has none.
-func readHeader(r io.Reader, delim, quote byte, header bool) ([]string, error) {
+func readHeader(r io.Reader, d csvDialect) ([]string, error) {
 	br := bufio.NewReader(r)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
 	var rec []string
-	if quote == '"' {
+	if d.quote == '"' {
 		cr := csv.NewReader(br)
-		cr.Comma = rune(delim)
+		cr.Comma = rune(d.delim)
 		cr.FieldsPerRecord = -1
 		var err error
 		if rec, err = cr.Read(); err != nil {
@@ -160,9 +207,9 @@ func readHeader(r io.Reader, delim, quote byte, header bool) ([]string, error) {
 		if err != nil && line == "" {
 			return nil, err
 		}
-		rec = strings.Split(strings.TrimRight(line, "\r\n"), string(delim))
+		rec = strings.Split(strings.TrimRight(line, "\r\n"), string(d.delim))
 	}
-	if !header {
+	if !d.header {
 		for i := range rec {
 			rec[i] = fmt.Sprintf("col%d", i+1)
 		}
@@ -267,22 +314,6 @@ func segments(m *lineMap, rejected []int64) []segment {
 	return segs
 }
 
-func writeSegments(ctx context.Context, db *sql.DB, table string, segs []segment) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE TABLE %s AS SELECT * FROM (VALUES ", table)
-	for i, s := range segs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(%d::BIGINT, %d::BIGINT)", s.j0, s.c)
-	}
-	b.WriteString(") AS t(j0, c)")
-	if _, err := db.ExecContext(ctx, b.String()); err != nil {
-		return fmt.Errorf("line map: %w", err)
-	}
-	return nil
-}
-
 // appendRows creates table with an _ord BIGINT column and VARCHAR columns,
 // then appends rows through DuckDB's appender. Values are strings or nil:
 // the appender is never given a number (it mis-scales decimals).
@@ -328,7 +359,7 @@ func appendRows(ctx context.Context, db *sql.DB, table string, headers []string,
 func stageJSONL(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
 	var headers []string
 	index := map[string]int{}
-	st := &staged{from: fmt.Sprintf("stage_%d", n), segTable: fmt.Sprintf("seg_%d", n)}
+	st := &staged{from: fmt.Sprintf("stage_%d", n), ord: "_ord", trim: true, segs: identity}
 	h := sha256.New()
 	pass := func(fn func(line int64, obj map[string]any) error) error {
 		f, err := os.Open(src.File)
@@ -410,7 +441,7 @@ func stageJSONL(ctx context.Context, db *sql.DB, src config.Source, n int) (*sta
 	if err != nil {
 		return nil, err
 	}
-	return st, writeSegments(ctx, db, st.segTable, []segment{{0, 0}})
+	return st, nil
 }
 
 func decodeObject(raw []byte) (map[string]any, error) {
@@ -467,7 +498,7 @@ func stageXLSX(ctx context.Context, db *sql.DB, src config.Source, n int) (*stag
 		return nil, fail.ConfigErr(fmt.Errorf("%s: sheet %q: %w (sheets: %s)", src.File, sheet, err, strings.Join(wb.GetSheetList(), ", ")))
 	}
 	defer rows.Close()
-	st := &staged{from: fmt.Sprintf("stage_%d", n), segTable: fmt.Sprintf("seg_%d", n), sha256: sum}
+	st := &staged{from: fmt.Sprintf("stage_%d", n), ord: "_ord", trim: true, segs: identity, sha256: sum}
 	var rowNum int64
 	for st.headers == nil && rows.Next() {
 		rowNum++
@@ -522,7 +553,7 @@ func stageXLSX(ctx context.Context, db *sql.DB, src config.Source, n int) (*stag
 	if err != nil {
 		return nil, err
 	}
-	return st, writeSegments(ctx, db, st.segTable, []segment{{0, 0}})
+	return st, nil
 }
 
 // tidyExcelNumber undoes binary floating-point noise in a raw numeric cell
@@ -542,7 +573,7 @@ func tidyExcelNumber(s string) string {
 
 // stageParquet reads a Parquet file's columns as text; _ord is the row
 // number (1-based), reported as the "line".
-func stageParquet(ctx context.Context, db *sql.DB, src config.Source, n int) (*staged, error) {
+func stageParquet(ctx context.Context, db *sql.DB, src config.Source) (*staged, error) {
 	sum, err := snapshot.HashFile(src.File)
 	if err != nil {
 		return nil, fail.SourceErr(fmt.Errorf("read source: %w", err))
@@ -562,8 +593,8 @@ func stageParquet(ctx context.Context, db *sql.DB, src config.Source, n int) (*s
 		casts = append(casts, "CAST("+duck.Ident(name)+" AS VARCHAR) AS "+duck.Ident(name))
 	}
 	rows.Close()
-	st := &staged{headers: headers, segTable: fmt.Sprintf("seg_%d", n), sha256: sum}
+	st := &staged{headers: headers, ord: "_ord", trim: true, segs: identity, sha256: sum}
 	st.from = fmt.Sprintf("(SELECT file_row_number + 1 AS _ord, %s FROM read_parquet(%s, file_row_number = true))",
 		strings.Join(casts, ", "), duck.Quote(src.File))
-	return st, writeSegments(ctx, db, st.segTable, []segment{{0, 0}})
+	return st, nil
 }
