@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/finrecon/finrecon/internal/version.Version=$(VERSION)
 DEMO    := fixtures/demo/finrecon.yaml
 AS_OF   ?= 2026-11-30
 
-.PHONY: build demo test lint bench golden fuzz clean
+.PHONY: build demo test lint bench profile golden fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/finrecon
@@ -32,8 +32,37 @@ lint:
 	@out=$$(gofmt -l cmd internal fixtures); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# bench measures the CLI's stages at scale on generated data (issue 6; see
+# BENCHMARKS.md): extract, match, report, adjust, the invoices recon against
+# a hand-written SQL baseline, a match under a memory limit, and the demo.
+# Data sets are cached under out/bench/<N>/. Knobs:
+#   make bench BENCH_SIZES="1000000"      sizes in invoices (default 1M and 10M)
+#   make bench BENCH_QUICK=1              smoke run: 100k invoices, one run each
+#   make bench BENCH_RUNS=5               runs per stage (default 3 up to 1M, 1 above)
+#   make bench BENCH_FLAGS="-stages match,invoices -threads 2"
+# The Go benchmarks of the hot paths: go test -run '^$$' -bench . -benchmem ./...
+BENCH_SIZES ?=
+BENCH_RUNS  ?=
+BENCH_QUICK ?=
+BENCH_FLAGS ?=
+bench: build
+	$(GO) build -o bin/finrecon-bench ./cmd/finrecon-bench
+	bin/finrecon-bench -finrecon $(BIN) $(if $(BENCH_SIZES),-sizes '$(BENCH_SIZES)') $(if $(BENCH_RUNS),-runs $(BENCH_RUNS)) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
+
+# profile times every SQL statement of a match of the invoices recon on the
+# data set make bench generated (PROFILE_SIZE invoices) and writes a Go CPU
+# profile of the same match (mostly runtime.cgocall: DuckDB's own threads
+# are not sampled; the statement times are the profile that matters).
+PROFILE_SIZE  ?= 1000000
+PROFILE_RULES ?= rules/invoices.yaml
+profile:
+	@test -f out/bench/$(PROFILE_SIZE)/snapshots/LATEST || { echo "no snapshot in out/bench/$(PROFILE_SIZE): run make bench BENCH_SIZES=$(PROFILE_SIZE) first"; exit 2; }
+	FINRECON_BENCH_SNAPSHOT=$(CURDIR)/out/bench/$(PROFILE_SIZE)/snapshots FINRECON_BENCH_RULES=$(CURDIR)/$(PROFILE_RULES) \
+	FINRECON_BENCH_PROFILE_OUT=$(CURDIR)/out/bench/statements-$(PROFILE_SIZE).txt \
+		$(GO) test ./internal/match -run '^TestStatementTimes$$' -bench '^BenchmarkMatch1M$$' -benchtime 1x -count 1 -v \
+		-o out/bench/match.test -cpuprofile out/bench/cpu-$(PROFILE_SIZE).pprof -timeout 2h
+	$(GO) tool pprof -top -nodecount 20 out/bench/match.test out/bench/cpu-$(PROFILE_SIZE).pprof
+	@echo "statement times: out/bench/statements-$(PROFILE_SIZE).txt"
 
 golden:
 	$(GO) test ./... -update
