@@ -41,7 +41,7 @@ snapshots folder), else in the config's snapshots:, else in the snapshots
 folder next to the runs folder.
 
 Exit code 0: identical; 1: a file differs; 2 or 3: replay could not run.`,
-		Example: `  finrecon replay out/demo/runs/r-20261130-f2b901b4a3c6
+		Example: `  finrecon replay out/demo/runs/r-20261130-d79a6e38a313
   finrecon replay /archive/runs/r-20260630-0a1b2c3d4e5f --snapshot /archive/snapshots`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
