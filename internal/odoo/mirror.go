@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/finrecon/finrecon/internal/atomicfile"
 )
 
 // The state folder of a system:
@@ -159,7 +161,7 @@ func (p *pendingFile) commit() error {
 	if err := os.Rename(p.f.Name(), p.dest); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(p.dest))
+	atomicfile.SyncDir(filepath.Dir(p.dest))
 	return nil
 }
 
@@ -325,46 +327,7 @@ func mergeMirror(oldPath, deltaPath string, live []int64, out *pendingFile) (int
 	return dropped, nil
 }
 
-// writeFileAtomic writes path by writing a temporary file beside it,
-// syncing it and renaming it over path.
+// writeFileAtomic writes path whole or not at all (see atomicfile).
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := fill(w); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir makes a rename in dir durable. Not every system can sync a
-// folder; the rename itself is what matters, so errors are ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return atomicfile.Write(path, 0o600, fill)
 }
