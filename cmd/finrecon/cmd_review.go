@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"os"
@@ -148,6 +149,9 @@ func readReview(cmd *cobra.Command, runsDir, path string) (*report.Review, strin
 				continue
 			}
 			return nil, "", fail.ConfigErr(fmt.Errorf("review import: %w; run %s is not in %s: import it into the runs folder that wrote it", err, other.Got, runsDir))
+		}
+		if errors.Is(err, zip.ErrFormat) {
+			return nil, "", fail.ConfigErr(fmt.Errorf("review import: %s is not an Excel workbook (.xlsx): import the report.xlsx finrecon report wrote, saved as .xlsx", path))
 		}
 		if err != nil {
 			return nil, "", fail.ConfigErr(err)
