@@ -41,13 +41,17 @@ lint:
 #   make bench BENCH_RUNS=5               runs per stage (default 3 up to 1M, 1 above)
 #   make bench BENCH_FLAGS="-stages match,invoices -threads 2"
 # The Go benchmarks of the hot paths: go test -run '^$$' -bench . -benchmem ./...
+# The binaries are built into out/bench/bin, so a `make build` elsewhere
+# cannot swap the finrecon being measured halfway through.
 BENCH_SIZES ?=
 BENCH_RUNS  ?=
 BENCH_QUICK ?=
 BENCH_FLAGS ?=
-bench: build
-	$(GO) build -o bin/finrecon-bench ./cmd/finrecon-bench
-	bin/finrecon-bench -finrecon $(BIN) $(if $(BENCH_SIZES),-sizes '$(BENCH_SIZES)') $(if $(BENCH_RUNS),-runs $(BENCH_RUNS)) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
+BENCH_BIN   := out/bench/bin
+bench:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BENCH_BIN)/finrecon ./cmd/finrecon
+	$(GO) build -o $(BENCH_BIN)/finrecon-bench ./cmd/finrecon-bench
+	$(BENCH_BIN)/finrecon-bench -finrecon $(BENCH_BIN)/finrecon $(if $(BENCH_SIZES),-sizes '$(BENCH_SIZES)') $(if $(BENCH_RUNS),-runs $(BENCH_RUNS)) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
 
 # profile times every SQL statement of a match of the invoices recon on the
 # data set make bench generated (PROFILE_SIZE invoices) and writes a Go CPU

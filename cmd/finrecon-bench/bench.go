@@ -104,11 +104,12 @@ func benchMain(args []string) error {
 	}
 	ctx := context.Background()
 	m := describeMachine(ctx)
-	fmt.Print(m)
+	build := describeBuild(o.finrecon)
+	fmt.Print(m.String() + build.String())
 	for _, n := range o.sizes {
 		res, err := o.measureSize(ctx, n)
 		if res != nil {
-			res.Machine = m
+			res.Machine, res.Build = m, build
 			path := filepath.Join(o.dir, fmt.Sprintf("results-%d.json", n))
 			o.mergeEarlier(path, res)
 			if werr := writeJSON(path, res); werr != nil && err == nil {
@@ -244,6 +245,7 @@ func median(v []float64) float64 {
 // SizeResult is everything measured on one data set.
 type SizeResult struct {
 	Machine  Machine         `json:"machine"`
+	Build    Build           `json:"build"`
 	Invoices int             `json:"invoices"`
 	Seed     uint64          `json:"seed"`
 	Runs     int             `json:"runs"`

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -30,6 +33,47 @@ type Machine struct {
 func (m Machine) String() string {
 	return fmt.Sprintf("machine: %d CPUs (%s), %s RAM, %s, DuckDB %s (duckdb-go %s), kernel %s, loadavg %s\n",
 		m.CPUs, m.CPUModel, gib(m.MemTotal), m.Go, m.DuckDB, m.DuckDBGo, m.Kernel, m.LoadStart)
+}
+
+// Build identifies the finrecon that was measured: the working tree it was
+// built from and the binary's digest.
+type Build struct {
+	Commit string    `json:"commit"`
+	Dirty  []string  `json:"dirty,omitempty"` // uncommitted Go files and rules at the time of the run
+	SHA256 string    `json:"binary_sha256"`
+	Built  time.Time `json:"binary_mtime"`
+}
+
+func (b Build) String() string {
+	dirty := ""
+	if len(b.Dirty) > 0 {
+		dirty = fmt.Sprintf(" + %d uncommitted files", len(b.Dirty))
+	}
+	return fmt.Sprintf("finrecon: commit %s%s, binary %s built %s\n", b.Commit, dirty, b.SHA256, b.Built.UTC().Format(time.DateTime))
+}
+
+func describeBuild(finrecon string) Build {
+	var b Build
+	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+		b.Commit = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "status", "--porcelain", "--", "cmd", "internal", "rules").Output(); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if line != "" {
+				b.Dirty = append(b.Dirty, strings.TrimSpace(line))
+			}
+		}
+	}
+	if f, err := os.Open(finrecon); err == nil {
+		h := sha256.New()
+		io.Copy(h, f)
+		f.Close()
+		b.SHA256 = hex.EncodeToString(h.Sum(nil))[:12]
+	}
+	if fi, err := os.Stat(finrecon); err == nil {
+		b.Built = fi.ModTime()
+	}
+	return b
 }
 
 func describeMachine(ctx context.Context) Machine {

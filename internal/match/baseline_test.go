@@ -236,19 +236,29 @@ func TestStatementTimes(t *testing.T) {
 	for _, r := range set.Rules {
 		// The phase follows the statements: a pass starts with its left
 		// units, the reports on pairs with the match records.
-		passIdx := -1
+		passIdx, grouped := -1, false
 		record = func(q string, d, cpu time.Duration, rows int64) {
 			head := strings.TrimSpace(spaces.ReplaceAllString(q, " "))
 			switch {
-			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE l AS"):
+			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE l AS"), strings.HasPrefix(head, "CREATE OR REPLACE TEMP VIEW l AS"):
 				phase = r.Recon + " load sides"
 			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE dup AS"):
 				phase = r.Recon + " duplicates"
-			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE lu AS"), strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE lm AS SELECT dense_rank"):
+			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE lm AS SELECT dense_rank"):
+				// A grouped left side: its members come before its units.
 				passIdx++
+				grouped = true
 				phase = r.Recon + " pass " + r.Passes[passIdx].Name
-			case strings.HasPrefix(head, "INSERT INTO matches"):
-				phase = r.Recon + " pairs: matches, compare, unmatched"
+			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE lu AS"):
+				if !grouped {
+					passIdx++
+				}
+				grouped = false
+				phase = r.Recon + " pass " + r.Passes[passIdx].Name
+			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE pj AS"), strings.HasPrefix(head, "INSERT INTO matches"):
+				if !strings.HasSuffix(phase, "pairs: matches, compare, unmatched") {
+					phase = r.Recon + " pairs: matches, compare, unmatched"
+				}
 			}
 			times = append(times, timing{phase: phase, stmt: statementKind(q), d: d, cpu: cpu, rows: rows})
 		}
