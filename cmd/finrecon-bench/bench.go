@@ -103,13 +103,14 @@ func benchMain(args []string) error {
 		return fmt.Errorf("finrecon binary: %w (make bench builds it)", err)
 	}
 	ctx := context.Background()
-	m := describeMachine(ctx)
+	m := describeMachine(ctx, o.self)
 	build := describeBuild(o.finrecon)
 	fmt.Print(m.String() + build.String())
 	for _, n := range o.sizes {
 		res, err := o.measureSize(ctx, n)
 		if res != nil {
 			res.Machine, res.Build = m, build
+			res.ParentMaxRSS = selfMaxRSS()
 			path := filepath.Join(o.dir, fmt.Sprintf("results-%d.json", n))
 			o.mergeEarlier(path, res)
 			if werr := writeJSON(path, res); werr != nil && err == nil {
@@ -244,18 +245,21 @@ func median(v []float64) float64 {
 
 // SizeResult is everything measured on one data set.
 type SizeResult struct {
-	Machine  Machine         `json:"machine"`
-	Build    Build           `json:"build"`
-	Invoices int             `json:"invoices"`
-	Seed     uint64          `json:"seed"`
-	Runs     int             `json:"runs"`
-	Files    []synth.Count   `json:"files"`
-	CSVRows  int64           `json:"csv_rows"`
-	CSVBytes int64           `json:"csv_bytes"`
-	SnapRows int64           `json:"snapshot_rows"`
-	Stages   []*Stage        `json:"stages"`
-	Engine   []run.PassCount `json:"engine_passes,omitempty"`
-	Baseline []run.PassCount `json:"baseline_passes,omitempty"`
+	Machine Machine `json:"machine"`
+	Build   Build   `json:"build"`
+	// ParentMaxRSS is the bench process\'s own peak RSS, the floor under
+	// the children\'s figures (a child starts from its parent\'s at the fork).
+	ParentMaxRSS int64           `json:"bench_parent_max_rss_bytes"`
+	Invoices     int             `json:"invoices"`
+	Seed         uint64          `json:"seed"`
+	Runs         int             `json:"runs"`
+	Files        []synth.Count   `json:"files"`
+	CSVRows      int64           `json:"csv_rows"`
+	CSVBytes     int64           `json:"csv_bytes"`
+	SnapRows     int64           `json:"snapshot_rows"`
+	Stages       []*Stage        `json:"stages"`
+	Engine       []run.PassCount `json:"engine_passes,omitempty"`
+	Baseline     []run.PassCount `json:"baseline_passes,omitempty"`
 	// EngineBreaks and BaselineBreaks count the invoices recon's breaks
 	// by type.
 	EngineBreaks   map[string]int64 `json:"engine_breaks,omitempty"`
@@ -530,8 +534,13 @@ func (o *options) invoicesVsBaseline(ctx context.Context, res *SizeResult, dir, 
 			}
 		}
 	}
-	a, err := bench.Compare(ctx, runDir, baseOut, "invoices")
-	if err != nil {
+	var a bench.Agreement
+	ajson := filepath.Join(dir, "agreement.json")
+	if _, err := measure(ctx, filepath.Join(logs, "compare.log"), []int{0}, o.self,
+		"compare", "-engine", runDir, "-baseline", baseOut, "-recon", "invoices", "-json", ajson); err != nil {
+		return err
+	}
+	if err := readJSON(ajson, &a); err != nil {
 		return err
 	}
 	res.Agreement = &a
@@ -620,16 +629,21 @@ func (o *options) generate(dir string, n int) (*synth.Stats, error) {
 	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	start := time.Now()
-	st, err := synth.Generate(dir, synth.Options{Invoices: n, Seed: o.seed, AsOf: day, RulesDir: rules})
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	log := filepath.Join(o.dir, fmt.Sprintf("generate-%d.log", n))
+	s, err := measure(context.Background(), log, []int{0}, o.self, "generate", "-out", dir, "-invoices", strconv.Itoa(n),
+		"-seed", strconv.FormatUint(o.seed, 10), "-as-of", day.Format(time.DateOnly), "-rules", rules, "-json", statsFile)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("  generated %d rows in %s\n", st.Rows(), time.Since(start).Round(time.Millisecond))
-	if err := writeJSON(statsFile, st); err != nil {
+	var st synth.Stats
+	if err := readJSON(statsFile, &st); err != nil {
 		return nil, err
 	}
-	return st, os.WriteFile(stamp, []byte(key), 0o644)
+	fmt.Printf("  generated %d rows in %.1fs\n", st.Rows(), s.Wall.Seconds())
+	return &st, os.WriteFile(stamp, []byte(key), 0o644)
 }
 
 // generatorHash identifies the generator's source, so a changed generator

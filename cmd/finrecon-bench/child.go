@@ -15,6 +15,7 @@ import (
 
 	"github.com/finrecon/finrecon/internal/bench"
 	"github.com/finrecon/finrecon/internal/duck"
+	"github.com/finrecon/finrecon/internal/synth"
 )
 
 // Sample is one measured child process.
@@ -180,4 +181,73 @@ func readJSON(path string, v any) error {
 		return err
 	}
 	return json.Unmarshal(data, v)
+}
+
+// generateChild writes a data set with internal/synth and its statistics
+// as JSON.
+func generateChild(args []string) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	out := fs.String("out", "", "folder to write")
+	n := fs.Int("invoices", 0, "billing invoices")
+	seed := fs.Uint64("seed", 1, "seed")
+	asOf := fs.String("as-of", "", "as-of date")
+	rules := fs.String("rules", "", "rules folder named in finrecon.yaml")
+	jsonOut := fs.String("json", "", "write the statistics here as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	day, err := time.Parse(time.DateOnly, *asOf)
+	if err != nil {
+		return fmt.Errorf("-as-of: %w", err)
+	}
+	st, err := synth.Generate(*out, synth.Options{Invoices: *n, Seed: *seed, AsOf: day, RulesDir: *rules})
+	if err != nil {
+		return err
+	}
+	return writeJSON(*jsonOut, st)
+}
+
+// compareChild compares the engine's and the baseline's outputs and
+// writes the agreement as JSON.
+func compareChild(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	engine := fs.String("engine", "", "engine run folder")
+	baseline := fs.String("baseline", "", "baseline output folder")
+	recon := fs.String("recon", "invoices", "recon")
+	jsonOut := fs.String("json", "", "write the agreement here as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := bench.Compare(context.Background(), *engine, *baseline, *recon)
+	if err != nil {
+		return err
+	}
+	fmt.Println(a)
+	return writeJSON(*jsonOut, a)
+}
+
+// duckdbVersionChild prints the version of the DuckDB library linked in.
+func duckdbVersionChild() error {
+	ctx := context.Background()
+	db, err := duck.Open(ctx, duck.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
+		return err
+	}
+	fmt.Println(v)
+	return nil
+}
+
+// selfMaxRSS is this process's own peak RSS: the floor under every
+// child's figure.
+func selfMaxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }

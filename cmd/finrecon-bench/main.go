@@ -11,7 +11,11 @@
 // Results go to stdout and, as JSON, to <dir>/results-<N>.json. The
 // baseline and the CSV copy run as child processes of this program
 // (`finrecon-bench baseline …`, `finrecon-bench csvcopy …`) so that they
-// are measured the way finrecon is.
+// are measured the way finrecon is. Everything that needs memory (the
+// generator, the comparison of outputs, DuckDB itself) runs in children
+// too: on Linux a child's peak RSS (rusage) starts from its parent's at the
+// fork, so the parent must stay small for the children's figures to be
+// their own.
 package main
 
 import (
@@ -30,6 +34,12 @@ func main1(args []string) int {
 		err = baselineChild(args[1:])
 	case len(args) > 0 && args[0] == "csvcopy":
 		err = csvCopyChild(args[1:])
+	case len(args) > 0 && args[0] == "generate":
+		err = generateChild(args[1:])
+	case len(args) > 0 && args[0] == "compare":
+		err = compareChild(args[1:])
+	case len(args) > 0 && args[0] == "duckdb-version":
+		err = duckdbVersionChild()
 	default:
 		err = benchMain(args)
 	}

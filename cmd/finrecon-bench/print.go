@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/finrecon/finrecon/internal/duck"
 )
 
 // Machine describes where the numbers were taken.
@@ -76,7 +74,7 @@ func describeBuild(finrecon string) Build {
 	return b
 }
 
-func describeMachine(ctx context.Context) Machine {
+func describeMachine(ctx context.Context, self string) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
@@ -100,9 +98,10 @@ func describeMachine(ctx context.Context) Machine {
 	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
 		m.LoadStart = strings.Join(strings.Fields(string(data))[:3], " ")
 	}
-	if db, err := duck.Open(ctx, duck.Options{}); err == nil {
-		db.QueryRowContext(ctx, "SELECT version()").Scan(&m.DuckDB)
-		db.Close()
+	// Asked of a child: DuckDB in this process would raise the RSS floor
+	// of every child measured after it.
+	if out, err := exec.CommandContext(ctx, self, "duckdb-version").Output(); err == nil {
+		m.DuckDB = strings.TrimSpace(string(out))
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
@@ -145,6 +144,9 @@ func (r *SizeResult) print(w io.Writer) {
 		if e := s.Failed(); e != "" {
 			fmt.Fprintf(w, "    FAILED: %s\n", firstLine(e))
 		}
+	}
+	if r.ParentMaxRSS > 0 {
+		fmt.Fprintf(w, "(peak RSS is each child's; the bench process itself peaked at %s, a floor under every child's figure)\n", mib(r.ParentMaxRSS))
 	}
 	ex, cp, ma := r.stage(stExtract), r.stage(stCopy), r.stage(stMatch)
 	fmt.Fprintln(w)
