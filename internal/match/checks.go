@@ -21,15 +21,19 @@ func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateC
 		keys[i] = rules.Normalize("CAST("+duck.Ident(k)+" AS VARCHAR)", d.Normalize)
 		nonEmpty[i] = "coalesce(" + keys[i] + ", '') <> ''"
 	}
+	open, err := rc.openRows(ctx, alias)
+	if err != nil {
+		return err
+	}
 	// Groups first, from the keys alone (an aggregate), then only the rows
 	// of groups with copies: a window over every row costs far more.
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE dup AS
-		WITH k AS (SELECT _k, concat_ws(' / ', %[2]s) AS g FROM %[1]s SEMI JOIN %[1]sopen USING (_k) WHERE %[3]s),
+		WITH k AS (SELECT _k, concat_ws(' / ', %[2]s) AS g FROM %[5]s WHERE %[3]s),
 			multi AS (SELECT g FROM k GROUP BY g HAVING count(*) > 1)
 		SELECT x._k, x._id, x._amt, x._pname, x.partner_id, x.legal_entity, x.currency, x.%[4]s AS _origin, k.g,
 			row_number() OVER (PARTITION BY k.g ORDER BY x._id, x._k) AS rn
 		FROM k SEMI JOIN multi USING (g) JOIN %[1]s x ON x._k = k._k`,
-		alias, strings.Join(keys, ", "), strings.Join(nonEmpty, " AND "), model.Origin)
+		alias, strings.Join(keys, ", "), strings.Join(nonEmpty, " AND "), model.Origin, open)
 	if _, err := rc.exec(ctx, "duplicates", q); err != nil {
 		return err
 	}
@@ -53,8 +57,7 @@ func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateC
 	if _, err := rc.insertBreaks(ctx, "duplicate breaks", b, "FROM dup GROUP BY g"); err != nil {
 		return err
 	}
-	_, err := rc.exec(ctx, "drop duplicate copies", fmt.Sprintf("DELETE FROM %sopen WHERE _k IN (SELECT _k FROM dup WHERE rn > 1)", alias))
-	return err
+	return rc.execAll(ctx, "drop duplicate copies", closeRows(alias, "_k IN (SELECT _k FROM dup WHERE rn > 1)")...)
 }
 
 // unbalanced reports every entry whose debits and credits differ by more

@@ -10,7 +10,7 @@ import (
 	"github.com/finrecon/finrecon/internal/rules"
 )
 
-// pairsFrom is the FROM of a query over the recon's joined pairs (pj),
+// pairsFrom is the FROM of a query over the recon's flagged pairs (pj),
 // only the one-to-one ones when oneToOne: comparisons apply to those.
 func pairsFrom(oneToOne bool) string {
 	if oneToOne {
@@ -19,13 +19,25 @@ func pairsFrom(oneToOne bool) string {
 	return "FROM pj WHERE true"
 }
 
-// joinPairs joins the recon's pairs with the columns of their rows that
-// matches, proposals, comparisons and timing checks read, once, into pj:
-// one row per pair with structs p (pass, grp, proposed, score), pd (how), l
-// and r, so the same expressions (l.amount_total, p.pass) work on it as on
-// the join, and each check scans pj instead of joining both sides again.
+// joinPairs joins the recon's pairs with their rows in two steps. First
+// every pair, with only what matches.parquet needs and whether the pair can
+// raise a break at all (flagged: a proposal, a timing difference or a
+// failed comparison), into pm. Then only the flagged pairs, with every
+// column their breaks read, into pj: one row per pair with structs p
+// (pass, grp, proposed, score), pd (how), l and r, so the same expressions
+// (l.amount_total, p.pass) work on it as on the join. Most pairs agree on
+// everything, so the wide join touches a few percent of them.
 func (rc *recon) joinPairs(ctx context.Context) error {
 	r := rc.rule
+	narrow := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE pm AS
+		SELECT p.pass, p.grp, p.proposed, p.score, p.lk, p.rk,
+			l._id AS lid, r._id AS rid, l._amt AS lamt, r._amt AS ramt, l.%[1]s AS lo, r.%[1]s AS ro,
+			p.grp IS NULL AND (%[2]s) AS flagged
+		FROM pairs p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
+		WHERE p.recon = ?`, model.Origin, strings.Join(rc.flagConds(), "\n\t\t\tOR "))
+	if _, err := rc.exec(ctx, "join pairs", narrow, r.Recon); err != nil {
+		return err
+	}
 	base := []string{"_id", "_amt", "_pname", "_late", "partner_id", "legal_entity", "currency", model.Origin}
 	lcols, rcols := append([]string(nil), base...), append([]string(nil), base...)
 	for _, c := range r.Compare {
@@ -39,14 +51,29 @@ func (rc *recon) joinPairs(ctx context.Context) error {
 			lcols, rcols = append(lcols, f.Left), append(rcols, f.Right)
 		}
 	}
-	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE pj AS
+	wide := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE pj AS
 		SELECT {'pass': p.pass, 'grp': p.grp, 'proposed': p.proposed, 'score': p.score} AS p, {'how': pd.how} AS pd,
 			%s AS l, %s AS r
-		FROM pairs p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
-			JOIN pass_desc pd ON pd.recon = p.recon AND pd.pass = p.pass
-		WHERE p.recon = ?`, structOf("l", lcols), structOf("r", rcols))
-	_, err := rc.exec(ctx, "join pairs", q, r.Recon)
+		FROM (SELECT * FROM pm WHERE flagged) p JOIN l ON l._k = p.lk JOIN r ON r._k = p.rk
+			JOIN pass_desc pd ON pd.recon = ? AND pd.pass = p.pass`, structOf("l", lcols), structOf("r", rcols))
+	_, err := rc.exec(ctx, "join flagged pairs", wide, r.Recon)
 	return err
+}
+
+// flagConds are the conditions, over the sides l and r and the pair p,
+// under which a one-to-one pair raises a break: proposed, across the
+// period end, or failing a comparison. They must cover every break the
+// pj queries raise, or a break would be lost.
+func (rc *recon) flagConds() []string {
+	conds := []string{"p.proposed"}
+	if rc.rule.Period != nil {
+		conds = append(conds, "l._late <> r._late")
+	}
+	for _, c := range rc.rule.Compare {
+		cond, _ := rc.comparison(c)
+		conds = append(conds, "("+cond+")")
+	}
+	return conds
 }
 
 // structOf packs alias's columns, each once, into a struct literal.
@@ -69,11 +96,10 @@ const matchedIn = "'matched in pass `' || p.pass || '` ' || pd.how"
 // recordMatches keeps the recon's pairs for matches.parquet. A one-to-one
 // pair is its own match group; a group or subset match shares one.
 func (rc *recon) recordMatches(ctx context.Context) error {
-	q := fmt.Sprintf(`INSERT INTO matches
-		SELECT $1, p.pass, coalesce(p.grp, substr(sha256($1 || '|' || l._id || '|' || r._id), 1, 16)),
-			l._id, r._id, l._amt, r._amt, l.%[1]s, r.%[1]s,
-			CASE WHEN p.proposed THEN 'proposed' ELSE 'confirmed' END, p.score
-		%[2]s`, model.Origin, pairsFrom(false))
+	q := `INSERT INTO matches
+		SELECT $1, pass, coalesce(grp, substr(sha256($1 || '|' || lid || '|' || rid), 1, 16)),
+			lid, rid, lamt, ramt, lo, ro, CASE WHEN proposed THEN 'proposed' ELSE 'confirmed' END, score
+		FROM pm`
 	_, err := rc.exec(ctx, "record matches", q, rc.rule.Recon)
 	return err
 }
@@ -143,11 +169,15 @@ func (rc *recon) unmatched(ctx context.Context) error {
 		} else {
 			b.rightID, b.ramt, b.diff, b.rorigin = "_id", "_amt", "-_amt", model.Origin
 		}
-		from := fmt.Sprintf(`FROM (SELECT * FROM %[1]s SEMI JOIN %[1]sopen USING (_k)) x
+		open, err := rc.openRows(ctx, a)
+		if err != nil {
+			return err
+		}
+		from := fmt.Sprintf(`FROM (SELECT * FROM %[2]s) x
 			LEFT JOIN (
 				SELECT k, string_agg('subset-sum pass ' || pass || ' searched only the ' || searched || ' nearest of its ' || total || ' candidates', '; ' ORDER BY pass) AS note
 				FROM unsearched WHERE recon = ? AND side = ? GROUP BY k) u ON u.k = x._k
-			WHERE NOT x._late`, a)
+			WHERE NOT x._late`, a, open)
 		if _, err := rc.insertBreaks(ctx, "unmatched "+side, b, from, r.Recon, a); err != nil {
 			return err
 		}
@@ -157,6 +187,14 @@ func (rc *recon) unmatched(ctx context.Context) error {
 
 // compare raises a break on every one-to-one pair whose field differs.
 func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
+	cond, b := rc.comparison(c)
+	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond)
+	return err
+}
+
+// comparison returns the condition under which a pair fails comparison c,
+// over l and r, and the break it raises.
+func (rc *recon) comparison(c rules.Comparison) (string, breakRow) {
 	r := rc.rule
 	lt, _ := model.LookupTable(r.Left.DatasetName().Table)
 	col, _ := lt.Column(c.Left)
@@ -188,6 +226,5 @@ func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 			c.Left, lcol, r.Left.Dataset, rcol, r.Right.Dataset)
 	}
 	b.detail = detail + " || " + matchedIn
-	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond)
-	return err
+	return cond, b
 }

@@ -20,7 +20,10 @@ import (
 func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped bool) error {
 	a := side[:1]
 	cols := rc.unitColumns(p, side)
-	base := fmt.Sprintf("%[1]s SEMI JOIN %[1]sopen USING (_k)", a)
+	base, err := rc.openRows(ctx, a)
+	if err != nil {
+		return err
+	}
 	var nonEmpty []string
 	for i := range p.Keys {
 		nonEmpty = append(nonEmpty, fmt.Sprintf("coalesce(k%d, '') <> ''", i))
@@ -233,17 +236,26 @@ func (rc *recon) pass(ctx context.Context, p rules.Pass) error {
 		return err
 	}
 	count := run.PassCount{Pass: p.Name}
+	// Unit pairs that are each other's only candidate are every ranking's
+	// first choice and can never tie: they are taken at once, so the tie
+	// check and the rounds below rank only the contested rest (at scale, a
+	// few percent).
+	single := `CREATE OR REPLACE TEMP TABLE pick AS
+		WITH lone_l AS (SELECT lu FROM cand GROUP BY lu HAVING count(*) = 1),
+			lone_r AS (SELECT ru FROM cand GROUP BY ru HAVING count(*) = 1)
+		SELECT lu, ru, score FROM cand SEMI JOIN lone_l USING (lu) SEMI JOIN lone_r USING (ru)`
+	if _, err := rc.exec(ctx, "pass "+p.Name+" single candidates", single); err != nil {
+		return err
+	}
+	if _, err := rc.take(ctx, p, &count); err != nil {
+		return err
+	}
 	if p.Policy() == rules.Report {
 		n, err := rc.ambiguous(ctx, p)
 		if err != nil {
 			return err
 		}
 		count.Ambiguous = n
-	}
-	grouped := p.Cardinality != rules.OneToOne
-	grp := "NULL::VARCHAR"
-	if grouped {
-		grp = fmt.Sprintf("substr(sha256(%s || '|' || lu.ids || '|' || ru.ids), 1, 16)", duck.Quote(rc.rule.Recon+"|"+p.Name))
 	}
 	for {
 		pick := `CREATE OR REPLACE TEMP TABLE pick AS
@@ -256,38 +268,59 @@ func (rc *recon) pass(ctx context.Context, p rules.Pass) error {
 		if _, err := rc.exec(ctx, "pass "+p.Name+" pick", pick); err != nil {
 			return err
 		}
-		record := fmt.Sprintf(`INSERT INTO pairs
-			SELECT ?, ?, lm._k, rm._k, %s, ?, pick.score
-			FROM pick JOIN lu ON lu.u = pick.lu JOIN ru ON ru.u = pick.ru
-				JOIN lm ON lm.u = pick.lu JOIN rm ON rm.u = pick.ru`, grp)
-		n, err := rc.exec(ctx, "pass "+p.Name+" record", record, rc.rule.Recon, p.Name, p.Fuzzy != nil)
+		n, err := rc.take(ctx, p, &count)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			break
 		}
-		count.Pairs += n
-		var groups int64
-		if err := rc.db.QueryRowContext(ctx, "SELECT count(*) FROM pick").Scan(&groups); err != nil {
-			return err
-		}
-		if grouped {
-			count.Groups += groups
-		}
-		if p.Fuzzy != nil {
-			count.Proposed += groups
-		}
-		if err := rc.execAll(ctx, "pass "+p.Name+" close",
-			"DELETE FROM cand WHERE lu IN (SELECT lu FROM pick) OR ru IN (SELECT ru FROM pick)",
-			"DELETE FROM lopen WHERE _k IN (SELECT _k FROM lm SEMI JOIN pick ON lm.u = pick.lu)",
-			"DELETE FROM ropen WHERE _k IN (SELECT _k FROM rm SEMI JOIN pick ON rm.u = pick.ru)",
-		); err != nil {
-			return err
-		}
 	}
 	rc.sum.Passes = append(rc.sum.Passes, count)
 	return nil
+}
+
+// take records the unit pairs in pick as pairs of rows, counts them and
+// closes their units and rows. It returns how many row pairs it recorded.
+func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount) (int64, error) {
+	grp := "NULL::VARCHAR"
+	if p.Cardinality != rules.OneToOne {
+		grp = fmt.Sprintf("substr(sha256(%s || '|' || lu.ids || '|' || ru.ids), 1, 16)", duck.Quote(rc.rule.Recon+"|"+p.Name))
+	}
+	// On a side of single rows a unit is its row (u = _k): no join needed.
+	lk, rk, joins := "pick.lu", "pick.ru", ""
+	if p.Cardinality != rules.OneToOne {
+		joins = " JOIN lu ON lu.u = pick.lu JOIN ru ON ru.u = pick.ru"
+	}
+	if p.Many("left") {
+		lk, joins = "lm._k", joins+" JOIN lm ON lm.u = pick.lu"
+	}
+	if p.Many("right") {
+		rk, joins = "rm._k", joins+" JOIN rm ON rm.u = pick.ru"
+	}
+	record := fmt.Sprintf(`INSERT INTO pairs
+		SELECT ?, ?, %s, %s, %s, ?, pick.score
+		FROM pick%s`, lk, rk, grp, joins)
+	n, err := rc.exec(ctx, "pass "+p.Name+" record", record, rc.rule.Recon, p.Name, p.Fuzzy != nil)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	count.Pairs += n
+	var groups int64
+	if err := rc.db.QueryRowContext(ctx, "SELECT count(*) FROM pick").Scan(&groups); err != nil {
+		return 0, fmt.Errorf("recon %s: pass %s: %w", rc.rule.Recon, p.Name, err)
+	}
+	if p.Cardinality != rules.OneToOne {
+		count.Groups += groups
+	}
+	if p.Fuzzy != nil {
+		count.Proposed += groups
+	}
+	return n, rc.execAll(ctx, "pass "+p.Name+" close", concat(
+		drop("cand", "lu IN (SELECT lu FROM pick) OR ru IN (SELECT ru FROM pick)"),
+		closeRows("l", "_k IN (SELECT _k FROM lm SEMI JOIN pick ON lm.u = pick.lu)"),
+		closeRows("r", "_k IN (SELECT _k FROM rm SEMI JOIN pick ON rm.u = pick.ru)"),
+	)...)
 }
 
 // ambiguous reports every unit whose best candidates tie on similarity,
@@ -341,10 +374,10 @@ func (rc *recon) ambiguous(ctx context.Context, p rules.Pass) (int64, error) {
 		}
 		total += n
 	}
-	err := rc.execAll(ctx, "pass "+p.Name+" set aside ties",
-		"DELETE FROM lopen WHERE _k IN (SELECT _k FROM lm SEMI JOIN amb ON lm.u = amb.lu)",
-		"DELETE FROM ropen WHERE _k IN (SELECT _k FROM rm SEMI JOIN amb ON rm.u = amb.ru)",
-		"DELETE FROM cand WHERE lu IN (SELECT lu FROM amb) OR ru IN (SELECT ru FROM amb)",
-	)
+	err := rc.execAll(ctx, "pass "+p.Name+" set aside ties", concat(
+		closeRows("l", "_k IN (SELECT _k FROM lm SEMI JOIN amb ON lm.u = amb.lu)"),
+		closeRows("r", "_k IN (SELECT _k FROM rm SEMI JOIN amb ON rm.u = amb.ru)"),
+		drop("cand", "lu IN (SELECT lu FROM amb) OR ru IN (SELECT ru FROM amb)"),
+	)...)
 	return total, err
 }

@@ -119,13 +119,12 @@ func (rc *recon) subsetSum(ctx context.Context, p rules.Pass) error {
 // takeSubsets closes the items of the subsets in table t and drops every
 // subset that can no longer be used.
 func (rc *recon) takeSubsets(ctx context.Context, p rules.Pass, t, o, m string) error {
-	oOpen, mOpen := o[:1]+"open", m[:1]+"open"
-	return rc.execAll(ctx, "pass "+p.Name+" close",
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE taken AS SELECT DISTINCT m FROM %s JOIN ssm USING (sid)", t),
-		fmt.Sprintf("DELETE FROM %s WHERE _k IN (SELECT o FROM %s)", oOpen, t),
-		fmt.Sprintf("DELETE FROM %s WHERE _k IN (SELECT m FROM taken)", mOpen),
-		fmt.Sprintf("DELETE FROM subsets WHERE o IN (SELECT o FROM %s) OR sid IN (SELECT sid FROM ssm SEMI JOIN taken USING (m))", t),
-	)
+	return rc.execAll(ctx, "pass "+p.Name+" close", concat(
+		[]string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE taken AS SELECT DISTINCT m FROM %s JOIN ssm USING (sid)", t)},
+		closeRows(o[:1], fmt.Sprintf("_k IN (SELECT o FROM %s)", t)),
+		closeRows(m[:1], "_k IN (SELECT m FROM taken)"),
+		drop("subsets", fmt.Sprintf("o IN (SELECT o FROM %s) OR sid IN (SELECT sid FROM ssm SEMI JOIN taken USING (m))", t)),
+	)...)
 }
 
 // ambiguousSubsets reports each item whose fewest-item agreeing subsets are
