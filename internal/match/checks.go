@@ -84,8 +84,21 @@ func (rc *recon) unbalanced(ctx context.Context, u rules.UnbalancedCheck) error 
 	if t, _ := model.LookupTable(rc.sideTable(u.Side)); hasColumn(t, "partner_id") {
 		b.partner = "CASE WHEN count(DISTINCT partner_id) = 1 THEN min(partner_id) END"
 	}
-	from := fmt.Sprintf(`FROM (SELECT *, %s AS _key FROM %s) GROUP BY %s
-		HAVING abs(coalesce(%s, 0) - coalesce(%s, 0)) > %s`, key, alias, strings.Join(group, ", "), debit, credit, u.Tol())
+	// The entries that do not balance first, with sums alone; the costly
+	// aggregates of the break (distinct counts, ordered lists) then run
+	// over their lines only, not over every entry of the ledger.
+	cols := make([]string, len(u.Group))
+	on := make([]string, len(u.Group))
+	for i, g := range u.Group {
+		cols[i] = duck.Ident(g)
+		on[i] = fmt.Sprintf("x.%[1]s IS NOT DISTINCT FROM b.%[1]s", duck.Ident(g))
+	}
+	unbalanced := fmt.Sprintf("abs(coalesce(%s, 0) - coalesce(%s, 0)) > %s", debit, credit, u.Tol())
+	from := fmt.Sprintf(`FROM (
+			SELECT x.*, %[1]s AS _key FROM %[2]s x
+			SEMI JOIN (SELECT %[3]s FROM %[2]s GROUP BY %[3]s HAVING %[4]s) b ON %[5]s)
+		GROUP BY %[6]s HAVING %[4]s`,
+		key, alias, strings.Join(cols, ", "), unbalanced, strings.Join(on, " AND "), strings.Join(group, ", "))
 	_, err := rc.insertBreaks(ctx, "unbalanced entries", b, from)
 	return err
 }
