@@ -16,24 +16,31 @@ import (
 func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateCheck) error {
 	alias, ds := rc.side(side)
 	keys := make([]string, len(d.Keys))
+	cols := make([]string, len(d.Keys))
 	nonEmpty := make([]string, len(d.Keys))
 	for i, k := range d.Keys {
-		keys[i] = rules.Normalize("CAST("+duck.Ident(k)+" AS VARCHAR)", d.Normalize)
-		nonEmpty[i] = "coalesce(" + keys[i] + ", '') <> ''"
+		keys[i] = fmt.Sprintf("%s AS k%d", rules.Normalize("CAST("+duck.Ident(k)+" AS VARCHAR)", d.Normalize), i)
+		cols[i] = fmt.Sprintf("k%d", i)
+		nonEmpty[i] = fmt.Sprintf("coalesce(k%d, '') <> ''", i)
 	}
 	open, err := rc.openRows(ctx, alias)
 	if err != nil {
 		return err
 	}
-	// Groups first, from the keys alone (an aggregate), then only the rows
-	// of groups with copies: a window over every row costs far more.
+	// The normalised keys once, in a table: a filter on them in the same
+	// statement would be pushed into the scan and normalise every row
+	// twice. Then groups from the keys alone (an aggregate), then only the
+	// rows of groups with copies: a window over every row costs far more.
+	if _, err := rc.exec(ctx, "duplicate keys", fmt.Sprintf("CREATE OR REPLACE TEMP TABLE dupk AS SELECT _k, %s FROM %s", strings.Join(keys, ", "), open)); err != nil {
+		return err
+	}
 	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE dup AS
-		WITH k AS (SELECT _k, concat_ws(' / ', %[2]s) AS g FROM %[5]s WHERE %[3]s),
+		WITH k AS (SELECT _k, concat_ws(' / ', %[1]s) AS g FROM dupk WHERE %[2]s),
 			multi AS (SELECT g FROM k GROUP BY g HAVING count(*) > 1)
-		SELECT x._k, x._id, x._amt, x._pname, x.partner_id, x.legal_entity, x.currency, x.%[4]s AS _origin, k.g,
+		SELECT x._k, x._id, x._amt, x._pname, x.partner_id, x.legal_entity, x.currency, x.%[3]s AS _origin, k.g,
 			row_number() OVER (PARTITION BY k.g ORDER BY x._id, x._k) AS rn
-		FROM k SEMI JOIN multi USING (g) JOIN %[1]s x ON x._k = k._k`,
-		alias, strings.Join(keys, ", "), strings.Join(nonEmpty, " AND "), model.Origin, open)
+		FROM k SEMI JOIN multi USING (g) JOIN %[4]s x ON x._k = k._k`,
+		strings.Join(cols, ", "), strings.Join(nonEmpty, " AND "), model.Origin, alias)
 	if _, err := rc.exec(ctx, "duplicates", q); err != nil {
 		return err
 	}

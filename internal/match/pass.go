@@ -36,9 +36,12 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 		filter = "WHERE " + strings.Join(nonEmpty, " AND ")
 	}
 	if !grouped {
+		// No filter: an empty key is NULL here and joins nothing. A filter
+		// on the keys would be pushed into the scan and compute every
+		// normalised key twice.
 		q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]su AS
-			SELECT * FROM (SELECT _k AS u, _k AS rep, _id AS uid, _id AS ids, %[2]s FROM %[3]s) %[4]s`,
-			a, cols.single(), base, filter)
+			SELECT _k AS u, _k AS rep, _id AS uid, _id AS ids, %[2]s FROM %[3]s`,
+			a, cols.single(), base)
 		return rc.execAll(ctx, "pass "+p.Name+" units",
 			q, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]sm AS SELECT u, u AS _k FROM %[1]su", a))
 	}
@@ -70,13 +73,15 @@ type unitCols struct {
 	fz        string
 }
 
+// single is the columns of a unit of one row. An empty key or reference
+// is NULL, so that it matches nothing.
 func (c unitCols) single() string {
 	var out []string
 	for i, k := range c.keys {
-		out = append(out, fmt.Sprintf("%s AS k%d", k, i))
+		out = append(out, fmt.Sprintf("nullif(%s, '') AS k%d", k, i))
 	}
 	out = append(out, fmt.Sprintf("CAST(%s AS DECIMAL(38,4)) AS amt", c.amt), "currency AS cur",
-		c.date+" AS dmin", c.date+" AS dmax", c.fz+" AS fz")
+		c.date+" AS dmin", c.date+" AS dmax", "nullif("+c.fz+", '') AS fz")
 	return strings.Join(out, ", ")
 }
 
