@@ -64,7 +64,7 @@ func (rc *recon) duplicates(ctx context.Context, side string, d rules.DuplicateC
 	if _, err := rc.insertBreaks(ctx, "duplicate breaks", b, "FROM dup GROUP BY g"); err != nil {
 		return err
 	}
-	return rc.execAll(ctx, "drop duplicate copies", closeRows(alias, "_k IN (SELECT _k FROM dup WHERE rn > 1)")...)
+	return rc.execAll(ctx, "drop duplicate copies", closeRows(alias, "SELECT _k FROM dup WHERE rn > 1")...)
 }
 
 // unbalanced reports every entry whose debits and credits differ by more

@@ -322,10 +322,20 @@ func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount) (
 		count.Proposed += groups
 	}
 	return n, rc.execAll(ctx, "pass "+p.Name+" close", concat(
-		drop("cand", "lu IN (SELECT lu FROM pick) OR ru IN (SELECT ru FROM pick)"),
-		closeRows("l", "_k IN (SELECT _k FROM lm SEMI JOIN pick ON lm.u = pick.lu)"),
-		closeRows("r", "_k IN (SELECT _k FROM rm SEMI JOIN pick ON rm.u = pick.ru)"),
+		rebuild("cand", "SELECT c.* FROM cand c ANTI JOIN pick a ON a.lu = c.lu ANTI JOIN pick b ON b.ru = c.ru"),
+		closeRows("l", rowsOf(p, "left", "pick.lu")),
+		closeRows("r", rowsOf(p, "right", "pick.ru")),
 	)...)
+}
+
+// rowsOf is a query of the _k of the rows of a side's units in unit
+// column col of pick: the units themselves on a side of single rows.
+func rowsOf(p rules.Pass, side, col string) string {
+	a := side[:1]
+	if !p.Many(side) {
+		return fmt.Sprintf("SELECT DISTINCT %s AS _k FROM pick", col)
+	}
+	return fmt.Sprintf("SELECT %[1]sm._k FROM %[1]sm SEMI JOIN pick ON %[1]sm.u = %[2]s", a, col)
 }
 
 // ambiguous reports every unit whose best candidates tie on similarity,
@@ -380,8 +390,8 @@ func (rc *recon) ambiguous(ctx context.Context, p rules.Pass) (int64, error) {
 		total += n
 	}
 	err := rc.execAll(ctx, "pass "+p.Name+" set aside ties", concat(
-		closeRows("l", "_k IN (SELECT _k FROM lm SEMI JOIN amb ON lm.u = amb.lu)"),
-		closeRows("r", "_k IN (SELECT _k FROM rm SEMI JOIN amb ON rm.u = amb.ru)"),
+		closeRows("l", "SELECT _k FROM lm SEMI JOIN amb ON lm.u = amb.lu"),
+		closeRows("r", "SELECT _k FROM rm SEMI JOIN amb ON rm.u = amb.ru"),
 		drop("cand", "lu IN (SELECT lu FROM amb) OR ru IN (SELECT ru FROM amb)"),
 	)...)
 	return total, err

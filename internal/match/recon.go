@@ -215,23 +215,31 @@ func (rc *recon) openRows(ctx context.Context, alias string) (string, error) {
 	}
 }
 
-// closeRows returns the statements that take a side's open rows matching
-// cond (over _k) out of matching.
-func closeRows(alias, cond string) []string {
-	return append([]string{fmt.Sprintf("INSERT INTO %[1]sclosed SELECT _k FROM %[1]sopen WHERE (%[2]s) IS TRUE", alias, cond)},
-		drop(alias+"open", cond)...)
+// closeRows returns the statements that take a side's open rows out of
+// matching: keys is a query of their _k.
+func closeRows(alias, keys string) []string {
+	return append([]string{
+		"CREATE OR REPLACE TEMP TABLE taking AS " + keys,
+		fmt.Sprintf("INSERT INTO %sclosed SELECT _k FROM taking", alias)},
+		rebuild(alias+"open", fmt.Sprintf("SELECT * FROM %sopen ANTI JOIN taking USING (_k)", alias))...)
 }
 
 // drop returns the statements that take the rows matching cond out of
-// table t. The table is rebuilt rather than deleted from: DuckDB keeps a
-// table's row-count estimate after a DELETE, and a work table that still
-// claims its original million rows after most were taken makes the
-// optimiser build its joins on the wrong side (measured: 5–10× slower
-// semi joins of a side with what is still open).
+// table t.
 func drop(t, cond string) []string {
+	return rebuild(t, fmt.Sprintf("SELECT * FROM %s WHERE (%s) IS NOT TRUE", duck.Ident(t), cond))
+}
+
+// rebuild returns the statements that replace table t with the rows of
+// query (which reads t). Work tables are rebuilt rather than deleted
+// from: DuckDB keeps a table's row-count estimate after a DELETE, and a
+// work table that still claims its original million rows after most were
+// taken makes the optimiser build its joins on the wrong side (measured:
+// 5–10× slower semi joins of a side with what is still open).
+func rebuild(t, query string) []string {
 	next := duck.Ident(t + "_next")
 	return []string{
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE (%s) IS NOT TRUE", next, duck.Ident(t), cond),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", next, query),
 		"DROP TABLE " + duck.Ident(t),
 		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", next, duck.Ident(t)),
 	}

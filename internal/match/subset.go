@@ -121,8 +121,8 @@ func (rc *recon) subsetSum(ctx context.Context, p rules.Pass) error {
 func (rc *recon) takeSubsets(ctx context.Context, p rules.Pass, t, o, m string) error {
 	return rc.execAll(ctx, "pass "+p.Name+" close", concat(
 		[]string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE taken AS SELECT DISTINCT m FROM %s JOIN ssm USING (sid)", t)},
-		closeRows(o[:1], fmt.Sprintf("_k IN (SELECT o FROM %s)", t)),
-		closeRows(m[:1], "_k IN (SELECT m FROM taken)"),
+		closeRows(o[:1], fmt.Sprintf("SELECT o AS _k FROM %s", t)),
+		closeRows(m[:1], "SELECT m AS _k FROM taken"),
 		drop("subsets", fmt.Sprintf("o IN (SELECT o FROM %s) OR sid IN (SELECT sid FROM ssm SEMI JOIN taken USING (m))", t)),
 	)...)
 }
