@@ -18,6 +18,14 @@ import (
 // multi-line field and one in 1000 with a malformed amount.
 func writeInvoices(tb testing.TB, path string, n int) {
 	tb.Helper()
+	writeInvoicesEvery(tb, path, n, 500, 1000)
+}
+
+// writeInvoicesEvery writes n invoices with a two-line partner name on
+// every multiEvery-th (from the first) and an amount that does not parse on
+// every rejectEvery-th (from rejectEvery-1); 0 means none.
+func writeInvoicesEvery(tb testing.TB, path string, n, multiEvery, rejectEvery int) {
+	tb.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -26,11 +34,11 @@ func writeInvoices(tb testing.TB, path string, n int) {
 	fmt.Fprintln(w, "invoice_id,invoice_number,partner_id,partner_name,currency,amount_total,issue_date,status")
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("Customer %d", i%997)
-		if i%500 == 0 {
+		if multiEvery > 0 && i%multiEvery == 0 {
 			name = "\"Two\nlines\""
 		}
 		amount := fmt.Sprintf("%d.%02d", 100+i%9000, i%100)
-		if i%1000 == 999 {
+		if rejectEvery > 0 && i%rejectEvery == rejectEvery-1 {
 			amount = "12,3"
 		}
 		fmt.Fprintf(w, "B%d,INV-%07d,P%d,%s,EUR,%s,2026-10-%02d,open\n", i, i, i%997, name, amount, 1+i%28)
