@@ -50,14 +50,20 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 		groupCols = append(groupCols, fmt.Sprintf("%s AS g%d", groupExpr(p, side, g), i))
 		groupNonEmpty = append(groupNonEmpty, fmt.Sprintf("coalesce(g%d, '') <> ''", i))
 	}
-	order := make([]string, len(groupCols))
-	for i := range order {
-		order[i] = fmt.Sprintf("g%d", i)
+	gs := make([]string, len(groupCols))
+	on := make([]string, len(groupCols))
+	for i := range gs {
+		gs[i] = fmt.Sprintf("g%d", i)
+		on[i] = fmt.Sprintf("r.g%[1]d = grp.g%[1]d", i)
 	}
+	// A group's unit id is its lowest row key: deterministic, and found
+	// by an aggregate and a join, which spill under a memory limit, where
+	// numbering the groups with a window over every row would not.
 	members := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]sm AS
-		SELECT dense_rank() OVER (ORDER BY %[2]s) AS u, _k
-		FROM (SELECT _k, %[3]s FROM %[4]s) WHERE %[5]s`,
-		a, strings.Join(order, ", "), strings.Join(groupCols, ", "), base, strings.Join(groupNonEmpty, " AND "))
+		WITH r AS MATERIALIZED (SELECT _k, %[2]s FROM %[3]s),
+			grp AS (SELECT %[4]s, min(_k) AS u FROM r WHERE %[5]s GROUP BY ALL)
+		SELECT grp.u, r._k FROM r JOIN grp ON %[6]s`,
+		a, strings.Join(groupCols, ", "), base, strings.Join(gs, ", "), strings.Join(groupNonEmpty, " AND "), strings.Join(on, " AND "))
 	units := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]su AS
 		SELECT * FROM (
 			SELECT m.u, arg_min(_k, (_id, _k)) AS rep, min(_id) AS uid, string_agg(_id, '|' ORDER BY _id) AS ids, %[2]s
