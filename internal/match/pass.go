@@ -66,10 +66,14 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 		a, strings.Join(groupCols, ", "), base, strings.Join(gs, ", "), strings.Join(groupNonEmpty, " AND "), strings.Join(on, " AND "))
 	units := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[1]su AS
 		SELECT * FROM (
-			SELECT m.u, arg_min(_k, (_id, _k)) AS rep, min(_id) AS uid, string_agg(_id, '|' ORDER BY _id) AS ids, %[2]s
+			SELECT m.u, arg_min(_k, (_id, _k)) AS rep, min(_id) AS uid, array_to_string(list_sort(list(_id)), '|') AS ids, %[2]s
 			FROM %[1]sm m JOIN %[1]s USING (_k) GROUP BY m.u) %[3]s`,
 		a, cols.grouped(), filter)
-	return rc.execAll(ctx, "pass "+p.Name+" groups", members, units)
+	if _, err := rc.exec(ctx, "pass "+p.Name+" members", members); err != nil {
+		return err
+	}
+	_, err = rc.exec(ctx, "pass "+p.Name+" groups", units)
+	return err
 }
 
 // unitCols are the SQL expressions of a side's unit columns over its rows.
