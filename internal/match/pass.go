@@ -339,11 +339,12 @@ func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount) (
 }
 
 // rowsOf is a query of the _k of the rows of a side's units in unit
-// column col of pick: the units themselves on a side of single rows.
+// column col of pick: the units themselves on a side of single rows (pick
+// holds a unit once: it is each unit's best candidate).
 func rowsOf(p rules.Pass, side, col string) string {
 	a := side[:1]
 	if !p.Many(side) {
-		return fmt.Sprintf("SELECT DISTINCT %s AS _k FROM pick", col)
+		return fmt.Sprintf("SELECT %s AS _k FROM pick", col)
 	}
 	return fmt.Sprintf("SELECT %[1]sm._k FROM %[1]sm SEMI JOIN pick ON %[1]sm.u = %[2]s", a, col)
 }
