@@ -35,6 +35,9 @@ type options struct {
 	invoiceRules string
 	threads      int
 	memoryLimit  string
+	// extractLimit bounds the extract stage's DuckDB memory (and spills to
+	// <spill>-extract): at 100M rows the default, 80% of RAM, is not enough.
+	extractLimit string
 	spill        string
 	demo         string
 	demoRuns     int
@@ -60,6 +63,7 @@ func benchMain(args []string) error {
 	fs.StringVar(&o.invoiceRules, "invoice-rules", "rules/invoices.yaml", "the invoices recon, matched alone against the SQL baseline")
 	fs.IntVar(&o.threads, "threads", 0, "DuckDB threads for every stage and the baselines (default: all cores)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "2GB", "memory limit of the bounded-memory match")
+	fs.StringVar(&o.extractLimit, "extract-memory-limit", "", "memory limit of the extract stage, spilling to <spill>-extract (default: DuckDB's, 80% of RAM)")
 	fs.StringVar(&o.spill, "spill", "out/bench/spill", "spill folder of the bounded-memory match")
 	fs.StringVar(&o.memoryRules, "memory-rules", "", "rules of the bounded-memory match (default: the config's, all recons)")
 	fs.StringVar(&o.demo, "demo", "fixtures/demo/finrecon.yaml", "config of the fixed-overhead run (finrecon run on the demo)")
@@ -367,9 +371,14 @@ func (o *options) measureSize(ctx context.Context, n int) (*SizeResult, error) {
 
 	snapsDir := filepath.Join(dir, "snapshots")
 	if o.stages["extract"] {
+		args := append([]string{"extract", "--config", cfg, "--as-of", o.asOf}, threads...)
+		if o.extractLimit != "" {
+			spill := o.spill + "-extract"
+			args = append(args, "--memory-limit", o.extractLimit, "--temp-dir", spill)
+			defer os.RemoveAll(spill)
+		}
 		if _, err := each(stExtract, res.CSVRows, runs, func(i int) (Sample, error) {
-			return measure(ctx, filepath.Join(logs, fmt.Sprintf("extract-%d.log", i)), ok, o.finrecon,
-				append([]string{"extract", "--config", cfg, "--as-of", o.asOf}, threads...)...)
+			return measure(ctx, filepath.Join(logs, fmt.Sprintf("extract-%d.log", i)), ok, o.finrecon, args...)
 		}); err != nil {
 			return res, err
 		}
