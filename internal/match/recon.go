@@ -15,9 +15,10 @@ import (
 )
 
 // recon runs one rule. Every step is one set-based SQL statement; Go only
-// sequences them. Work tables: l and r (the sides' rows, each with a
-// surrogate _k), lopen and ropen (what is still unmatched), and pairs
-// (matches so far, shared by all recons).
+// sequences them. Work tables: l and r (views of the sides' rows, each
+// with a surrogate _k), lopen and ropen (what is still unmatched), lclosed
+// and rclosed (what was taken), and pairs (matches so far, shared by all
+// recons).
 type recon struct {
 	db     *sql.DB
 	rule   *rules.Rule
