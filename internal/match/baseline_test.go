@@ -233,6 +233,7 @@ func TestStatementTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := &run.Summary{RunID: "r-20261130-000000000000", SnapshotID: snap.ID, AsOf: "2026-11-30", RulesHash: set.Hash(), FailOn: "high"}
+	var matched []*recon
 	for _, r := range set.Rules {
 		// The phase follows the statements: a pass starts with its left
 		// units, the reports on pairs with the match records.
@@ -255,18 +256,21 @@ func TestStatementTimes(t *testing.T) {
 				}
 				grouped = false
 				phase = r.Recon + " pass " + r.Passes[passIdx].Name
-			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE pj AS"), strings.HasPrefix(head, "INSERT INTO matches"):
+			case strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE pj AS"), strings.HasPrefix(head, "CREATE OR REPLACE TEMP TABLE pm AS"):
 				if !strings.HasSuffix(phase, "pairs: matches, compare, unmatched") {
 					phase = r.Recon + " pairs: matches, compare, unmatched"
 				}
 			}
 			times = append(times, timing{phase: phase, stmt: statementKind(q), d: d, cpu: cpu, rows: rows})
 		}
-		rc := &recon{db: db, rule: r, tables: tables, asOf: "2026-11-30"}
+		rc := &recon{db: db, rule: r, tables: tables, asOf: "2026-11-30", matchTable: fmt.Sprintf("pm_%d", len(sum.Recons))}
 		if err := rc.run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		sum.Recons = append(sum.Recons, rc.sum)
+		if rc.matched {
+			matched = append(matched, rc)
+		}
 	}
 	record = func(q string, d, cpu time.Duration, rows int64) {
 		times = append(times, timing{phase: phase, stmt: statementKind(q), d: d, cpu: cpu, rows: rows})
@@ -279,7 +283,7 @@ func TestStatementTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	phase = "write outputs"
-	if err := writeOutputs(ctx, db, out); err != nil {
+	if err := writeOutputs(ctx, db, out, matched); err != nil {
 		t.Fatal(err)
 	}
 	goSide("write run files (hashes)", func() error {

@@ -133,13 +133,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	sum := &run.Summary{RunID: runID, SnapshotID: snap.ID, AsOf: opts.AsOf, RulesHash: opts.Rules.Hash(), FailOn: opts.FailOn.String()}
+	var matched []*recon // recons whose pairs go to matches.parquet
 	for i, r := range opts.Rules.Rules {
 		log.Info("match recon", "recon", r.Recon, "left", r.Left.Dataset, "right", r.Right.Dataset)
-		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf, log: log}
+		rc := &recon{db: db, rule: r, tables: tables, asOf: opts.AsOf, log: log, matchTable: fmt.Sprintf("pm_%d", i)}
 		if err := rc.run(ctx); err != nil {
 			return nil, classifyRuleError(err)
 		}
 		sum.Recons = append(sum.Recons, rc.sum)
+		if rc.matched {
+			matched = append(matched, rc)
+		}
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(opts.Rules.Rules), r.Recon)
 		}
@@ -157,7 +161,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	phase = time.Now()
-	if err := writeOutputs(ctx, db, stagingAbs); err != nil {
+	if err := writeOutputs(ctx, db, stagingAbs, matched); err != nil {
 		return nil, err
 	}
 	log.Debug("phase", "step", "write outputs", "ms", time.Since(phase).Milliseconds())
@@ -434,14 +438,20 @@ var outputColumns = append(append([]string(nil), model.BreakColumns...), "partne
 
 // writeOutputs writes the break and match files, each ordered by a unique
 // key so they are byte-identical from run to run.
-func writeOutputs(ctx context.Context, db *sql.DB, dir string) error {
+func writeOutputs(ctx context.Context, db *sql.DB, dir string, matched []*recon) error {
 	cols := strings.Join(outputColumns, ", ")
 	order := "recon, break_type, break_id"
+	// matches.parquet reads each recon's pairs where they are (pm_<n>),
+	// rather than from a copy of all of them.
+	matches := []string{"SELECT * FROM matches"}
+	for _, rc := range matched {
+		matches = append(matches, rc.matchRows())
+	}
 	stmts := []string{
 		fmt.Sprintf("COPY (SELECT %s FROM breaks ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)", cols, order, duck.Quote(filepath.Join(dir, run.BreaksParquet))),
 		fmt.Sprintf("COPY (SELECT %s FROM breaks ORDER BY %s) TO %s (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')", cols, order, duck.Quote(filepath.Join(dir, run.BreaksCSV))),
-		fmt.Sprintf("COPY (SELECT * FROM matches ORDER BY recon, left_id, right_id, left_origin, right_origin) TO %s (FORMAT parquet, COMPRESSION zstd)",
-			duck.Quote(filepath.Join(dir, run.MatchesParquet))),
+		fmt.Sprintf("COPY (%s ORDER BY recon, left_id, right_id, left_origin, right_origin) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			strings.Join(matches, "\nUNION ALL "), duck.Quote(filepath.Join(dir, run.MatchesParquet))),
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {

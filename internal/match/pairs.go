@@ -93,15 +93,25 @@ func structOf(alias string, cols []string) string {
 // matchedIn is the tail of a pair break's detail.
 const matchedIn = "'matched in pass `' || p.pass || '` ' || pd.how"
 
-// recordMatches keeps the recon's pairs for matches.parquet. A one-to-one
-// pair is its own match group; a group or subset match shares one.
+// recordMatches keeps the recon's pairs (pm) for matches.parquet, under
+// the recon's own name: the outputs read them from there (matchRows).
 func (rc *recon) recordMatches(ctx context.Context) error {
-	q := `INSERT INTO matches
-		SELECT $1, pass, coalesce(grp, substr(sha256($1 || '|' || lid || '|' || rid), 1, 16)),
-			lid, rid, lamt, ramt, lo, ro, CASE WHEN proposed THEN 'proposed' ELSE 'confirmed' END, score
-		FROM pm`
-	_, err := rc.exec(ctx, "record matches", q, rc.rule.Recon)
-	return err
+	if _, err := rc.exec(ctx, "record matches", fmt.Sprintf("ALTER TABLE pm RENAME TO %s", rc.matchTable)); err != nil {
+		return err
+	}
+	rc.matched = true
+	return nil
+}
+
+// matchRows is the query of the recon's rows of matches.parquet. A
+// one-to-one pair is its own match group; a group or subset match shares
+// one.
+func (rc *recon) matchRows() string {
+	recon := duck.Quote(rc.rule.Recon)
+	return fmt.Sprintf(`SELECT %[1]s AS recon, pass, coalesce(grp, substr(sha256(%[1]s || '|' || lid || '|' || rid), 1, 16)) AS match_group,
+			lid AS left_id, rid AS right_id, lamt AS left_amount, ramt AS right_amount, lo AS left_origin, ro AS right_origin,
+			CASE WHEN proposed THEN 'proposed' ELSE 'confirmed' END AS status, score
+		FROM %[2]s`, recon, rc.matchTable)
 }
 
 // pairBreak is the part of a break row every pair break shares.

@@ -26,6 +26,10 @@ type recon struct {
 	sum    run.ReconSummary
 	tables map[model.Dataset]string
 	log    *slog.Logger
+	// matchTable keeps the recon's pairs for matches.parquet once matched
+	// says there are any (see recordMatches).
+	matchTable string
+	matched    bool
 }
 
 // exec runs one statement of the recon, logging its duration at debug
