@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -255,14 +256,19 @@ func (rc *recon) pass(ctx context.Context, p rules.Pass) error {
 	// first choice and can never tie: they are taken at once, so the tie
 	// check and the rounds below rank only the contested rest (at scale, a
 	// few percent).
-	single := `CREATE OR REPLACE TEMP TABLE pick AS
-		WITH lone_l AS (SELECT lu FROM cand GROUP BY lu HAVING count(*) = 1),
-			lone_r AS (SELECT ru FROM cand GROUP BY ru HAVING count(*) = 1)
-		SELECT lu, ru, score FROM cand SEMI JOIN lone_l USING (lu) SEMI JOIN lone_r USING (ru)`
-	if _, err := rc.exec(ctx, "pass "+p.Name+" single candidates", single); err != nil {
+	// The units with several candidates are few: the joins build on them.
+	if err := rc.execAll(ctx, "pass "+p.Name+" single candidates",
+		"CREATE OR REPLACE TEMP TABLE multi_l AS SELECT lu FROM cand GROUP BY lu HAVING count(*) > 1",
+		"CREATE OR REPLACE TEMP TABLE multi_r AS SELECT ru FROM cand GROUP BY ru HAVING count(*) > 1",
+		`CREATE OR REPLACE TEMP TABLE pick AS
+			SELECT lu, ru, score FROM cand ANTI JOIN multi_l USING (lu) ANTI JOIN multi_r USING (ru)`,
+	); err != nil {
 		return err
 	}
-	if _, err := rc.take(ctx, p, &count); err != nil {
+	// What is left of cand is exactly the candidates of contested units:
+	// a unit in pick has no other candidate.
+	contested := "SELECT * FROM cand WHERE lu IN (SELECT lu FROM multi_l) OR ru IN (SELECT ru FROM multi_r)"
+	if _, err := rc.take(ctx, p, &count, contested); err != nil {
 		return err
 	}
 	if p.Policy() == rules.Report {
@@ -283,7 +289,7 @@ func (rc *recon) pass(ctx context.Context, p rules.Pass) error {
 		if _, err := rc.exec(ctx, "pass "+p.Name+" pick", pick); err != nil {
 			return err
 		}
-		n, err := rc.take(ctx, p, &count)
+		n, err := rc.take(ctx, p, &count, "")
 		if err != nil {
 			return err
 		}
@@ -296,8 +302,10 @@ func (rc *recon) pass(ctx context.Context, p rules.Pass) error {
 }
 
 // take records the unit pairs in pick as pairs of rows, counts them and
-// closes their units and rows. It returns how many row pairs it recorded.
-func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount) (int64, error) {
+// closes their units and rows. rest, when not empty, is a query of the
+// candidates left once pick's units are closed. It returns how many row
+// pairs it recorded.
+func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount, rest string) (int64, error) {
 	grp := "NULL::VARCHAR"
 	if p.Cardinality != rules.OneToOne {
 		grp = fmt.Sprintf("substr(sha256(%s || '|' || lu.ids || '|' || ru.ids), 1, 16)", duck.Quote(rc.rule.Recon+"|"+p.Name))
@@ -332,7 +340,7 @@ func (rc *recon) take(ctx context.Context, p rules.Pass, count *run.PassCount) (
 		count.Proposed += groups
 	}
 	return n, rc.execAll(ctx, "pass "+p.Name+" close", concat(
-		rebuild("cand", "SELECT c.* FROM cand c ANTI JOIN pick a ON a.lu = c.lu ANTI JOIN pick b ON b.ru = c.ru"),
+		rebuild("cand", cmp.Or(rest, "SELECT c.* FROM cand c ANTI JOIN pick a ON a.lu = c.lu ANTI JOIN pick b ON b.ru = c.ru")),
 		closeRows("l", rowsOf(p, "left", "pick.lu")),
 		closeRows("r", rowsOf(p, "right", "pick.ru")),
 	)...)
