@@ -10,14 +10,9 @@ import (
 	"github.com/finrecon/finrecon/internal/rules"
 )
 
-// pairsFrom is the FROM of a query over the recon's flagged pairs (pj),
-// only the one-to-one ones when oneToOne: comparisons apply to those.
-func pairsFrom(oneToOne bool) string {
-	if oneToOne {
-		return "FROM pj WHERE p.grp IS NULL"
-	}
-	return "FROM pj WHERE true"
-}
+// flaggedPairs is the FROM of a query over the recon's one-to-one pairs
+// that may raise a break (pj): comparisons and proposals apply to those.
+const flaggedPairs = "FROM pj WHERE p.grp IS NULL"
 
 // joinPairs joins the recon's pairs with their rows in two steps. First
 // every pair, with only what matches.parquet needs and whether the pair can
@@ -139,7 +134,7 @@ func (rc *recon) proposed(ctx context.Context) error {
 		b := rc.pairBreak(model.ProposedMatch)
 		b.detail = fmt.Sprintf(`'proposed, not confirmed: %[1]s "' || coalesce(CAST(l.%[2]s AS VARCHAR), '') || '" looks like %[3]s "' || coalesce(CAST(r.%[4]s AS VARCHAR), '') || '" (%[5]s %[6]s ' || p.score || ', threshold %[7]s); ' || %[8]s || '; confirm or reject it in review'`,
 			f.Left, duck.Ident(f.Left), f.Right, duck.Ident(f.Right), f.Method, what, f.Limit(), matchedIn)
-		if _, err := rc.insertBreaks(ctx, "proposed matches", b, pairsFrom(true)+" AND p.proposed AND p.pass = ?", p.Name); err != nil {
+		if _, err := rc.insertBreaks(ctx, "proposed matches", b, flaggedPairs+" AND p.proposed AND p.pass = ?", p.Name); err != nil {
 			return err
 		}
 	}
@@ -156,7 +151,7 @@ func (rc *recon) timing(ctx context.Context) error {
 	b := rc.pairBreak(model.TimingDifference)
 	b.detail = fmt.Sprintf(`'in transit at the period end %[1]s: %[2]s ' || coalesce(CAST(l.%[3]s AS VARCHAR), 'empty') || ' in %[4]s, %[5]s ' || coalesce(CAST(r.%[6]s AS VARCHAR), 'empty') || ' in %[7]s; ' || %[8]s`,
 		rc.asOf, per.Left, duck.Ident(per.Left), rc.rule.Left.Dataset, per.Right, duck.Ident(per.Right), rc.rule.Right.Dataset, matchedIn)
-	_, err := rc.insertBreaks(ctx, "timing differences", b, pairsFrom(true)+" AND l._late <> r._late")
+	_, err := rc.insertBreaks(ctx, "timing differences", b, flaggedPairs+" AND l._late <> r._late")
 	return err
 }
 
@@ -198,7 +193,7 @@ func (rc *recon) unmatched(ctx context.Context) error {
 // compare raises a break on every one-to-one pair whose field differs.
 func (rc *recon) compare(ctx context.Context, c rules.Comparison) error {
 	cond, b := rc.comparison(c)
-	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, pairsFrom(true)+" AND "+cond)
+	_, err := rc.insertBreaks(ctx, "compare "+c.Break, b, flaggedPairs+" AND "+cond)
 	return err
 }
 

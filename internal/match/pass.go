@@ -25,17 +25,6 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 	if err != nil {
 		return err
 	}
-	var nonEmpty []string
-	for i := range p.Keys {
-		nonEmpty = append(nonEmpty, fmt.Sprintf("coalesce(k%d, '') <> ''", i))
-	}
-	if p.Fuzzy != nil {
-		nonEmpty = append(nonEmpty, "coalesce(fz, '') <> ''")
-	}
-	filter := ""
-	if len(nonEmpty) > 0 {
-		filter = "WHERE " + strings.Join(nonEmpty, " AND ")
-	}
 	if !grouped {
 		// No filter: an empty key is NULL here and joins nothing. A filter
 		// on the keys would be pushed into the scan and compute every
@@ -45,6 +34,15 @@ func (rc *recon) units(ctx context.Context, p rules.Pass, side string, grouped b
 			a, cols.single(), base)
 		return rc.execAll(ctx, "pass "+p.Name+" units",
 			q, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]sm AS SELECT u, u AS _k FROM %[1]su", a))
+	}
+	// A group without keys matches nothing.
+	var nonEmpty []string
+	for i := range p.Keys {
+		nonEmpty = append(nonEmpty, fmt.Sprintf("coalesce(k%d, '') <> ''", i))
+	}
+	filter := ""
+	if len(nonEmpty) > 0 {
+		filter = "WHERE " + strings.Join(nonEmpty, " AND ")
 	}
 	var groupCols, groupNonEmpty []string
 	for i, g := range rulesGroup(p, side) {
