@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -83,8 +84,24 @@ type duckFlags struct {
 
 func (d *duckFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&d.threads, "threads", 0, "DuckDB threads (default: all cores)")
-	cmd.Flags().StringVar(&d.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 2GB (it spills to --temp-dir past it)")
+	cmd.Flags().Var((*memorySize)(&d.memoryLimit), "memory-limit", "DuckDB memory limit, e.g. 2GB (it spills to --temp-dir past it)")
 	cmd.Flags().StringVar(&d.tempDir, "temp-dir", "", "folder DuckDB spills to when over --memory-limit")
+}
+
+// memorySize is a --memory-limit value, checked when the flag is parsed
+// (a usage error, exit 2) rather than when DuckDB is told, mid-command.
+type memorySize string
+
+var memorySizeRE = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$`)
+
+func (m *memorySize) String() string { return string(*m) }
+func (m *memorySize) Type() string   { return "size" }
+func (m *memorySize) Set(s string) error {
+	if !memorySizeRE.MatchString(strings.TrimSpace(s)) {
+		return fmt.Errorf("want a size such as 2GB, 512MB or 1.5GiB")
+	}
+	*m = memorySize(strings.TrimSpace(s))
+	return nil
 }
 
 func (d *duckFlags) options() duck.Options {

@@ -333,7 +333,7 @@ func columnsRead(ctx context.Context, db *sql.DB, file string, ds model.Dataset,
 		return "", err
 	}
 	if len(keep) == 0 {
-		return "", fmt.Errorf("no columns")
+		return "", fmt.Errorf("the snapshot file has no columns: re-extract it")
 	}
 	return strings.Join(keep, ", "), nil
 }
